@@ -1,0 +1,86 @@
+"""The ``harness`` command line. Each command group lives in ``harness/commands/<name>.py``.
+
+Exit codes: 0 success, 2 bad input or configuration (one line on stderr), 1 an internal error (a
+short message; the traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from harness import __version__
+from harness.errors import HarnessError
+
+COMMAND_MODULES = ("plugins", "bank_io", "collect", "analyze", "run")
+
+app = typer.Typer(
+    name="harness",
+    help="Benchmark harness for computational arbitrage in AI model markets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"harness {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045 (typer needs Optional on 3.11)
+        typer.Option("--config", "-c", help="harness.toml to use (default: $HARNESS_CONFIG or ./harness.toml)"),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="show tracebacks of internal errors")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    ctx.obj = {"config_path": config, "debug": debug}
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"harness.commands.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and map every failure to its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="harness", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+        exc.show()
+        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        print("interrupted: everything completed so far is kept", file=sys.stderr)
+        sys.exit(130)
+    except HarnessError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # an internal error: short message, traceback on request
+        if debug:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)

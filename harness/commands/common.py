@@ -1,0 +1,45 @@
+"""Helpers shared by the commands: configuration, store, plugins, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from harness.config import Config, load_config
+from harness.plugins import Registry, get_registry
+from harness.store import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def config(ctx: typer.Context) -> Config:
+    """The validated configuration for this invocation (loaded once)."""
+    obj = ctx.find_root().obj
+    if "config" not in obj:
+        obj["config"] = load_config(obj.get("config_path"))
+    return obj["config"]
+
+
+def store(ctx: typer.Context) -> Store:
+    """The attempt store named by the configuration."""
+    cfg = config(ctx)
+    return Store(cfg.store_path, keep_text=cfg.store.blobs)
+
+
+def registry() -> Registry:
+    return get_registry()
+
+
+def emit_json(data: Any) -> None:
+    """Write machine-readable output to stdout."""
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+def split_csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]

@@ -1,0 +1,39 @@
+"""The hook specifications: the whole plugin interface of the harness.
+
+Registration hooks receive a ``register`` callback, as in ``simonw/llm``: a plugin calls it once for
+each thing it provides. Every hook here is documented in README.md (a test checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+PROJECT = "harness"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_domains(register: Callable[[Any], None]) -> None:
+    """Register domains: call ``register(domain)`` with a :class:`harness.Domain` for each one."""
+
+
+@hookspec
+def register_providers(register: Callable[[Any], None]) -> None:
+    """Register model providers: call ``register(provider)`` with a :class:`harness.Provider`."""
+
+
+@hookspec
+def register_strategies(register: Callable[[Any], None]) -> None:
+    """Register arbitrage strategies: call ``register(factory)``; ``factory.name`` names the strategy
+    and ``factory()`` returns a fresh :class:`harness.Strategy`."""
+
+
+@hookspec
+def attempt_recorded(attempt: Any) -> None:
+    """Observe every attempt once it is committed to the store (exporters, live dashboards).
+
+    Called after the transaction commits; an observer must not raise or block for long.
+    """

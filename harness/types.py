@@ -1,0 +1,164 @@
+"""The small typed interfaces that domains, providers and strategies implement.
+
+A *domain* bundles a task source, a solver and a verifier. A solver turns a task into a candidate by
+calling a model through a :class:`ModelClient` (which the harness meters: tokens, dollars, spend cap). A
+verifier turns a candidate into a :class:`Verdict`. Nothing here does I/O; plugins implement these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+VerdictStatus = Literal["passed", "failed", "error"]
+VERDICT_STATUSES: tuple[str, ...] = ("passed", "failed", "error")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One verifiable problem instance of a domain.
+
+    ``data`` is the domain's own payload (question and reference answer, tests, repository ...);
+    the core never looks inside it.
+    """
+
+    id: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    split: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One model call's result, with its exact accounting."""
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    model: str = ""
+    finish_reason: str | None = None
+    raw: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a solver produced for a task: the transcript and the extracted answer (code, patch, number)."""
+
+    answer: str | None
+    prompt: str = ""
+    response: str = ""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verifier's judgement of a candidate.
+
+    ``status`` is what the arbitrageur can check before selling (``passed``/``failed``), or ``error``
+    when verification itself could not run (``error_kind`` says why; an error is not a failed
+    verification). ``correct`` is the hidden ground truth where the domain has one (private tests),
+    else ``None``.
+    """
+
+    status: VerdictStatus
+    correct: bool | None = None
+    error_kind: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in VERDICT_STATUSES:
+            raise ValueError(f"verdict status must be one of {VERDICT_STATUSES}, got {self.status!r}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@runtime_checkable
+class ModelClient(Protocol):
+    """What a solver calls: one metered model. Every call is priced, counted and capped by the harness."""
+
+    name: str
+
+    async def complete(self, messages: Sequence[Message], **params: Any) -> Completion: ...
+
+
+@runtime_checkable
+class TaskSource(Protocol):
+    """Yields a domain's tasks. ``options`` come from ``[domains.<name>]`` in harness.toml."""
+
+    def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]: ...
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """Turns a task into a candidate by calling the model (once, or in an agent loop)."""
+
+    async def solve(self, task: Task, model: ModelClient) -> Candidate: ...
+
+
+@runtime_checkable
+class Verifier(Protocol):
+    """Judges a candidate. Must be safe to call in a worker process (picklable, no shared state)."""
+
+    def verify(self, task: Task, candidate: Candidate) -> Verdict: ...
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A family of verifiable tasks: where tasks come from, how a model solves one, how it is checked."""
+
+    name: str
+    source: TaskSource
+    solver: Solver
+    verifier: Verifier
+    description: str = ""
+    #: Bumped by the plugin when its prompt or extraction changes, so old attempts are not reused.
+    version: str = "1"
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A way of querying models. ``name`` is what ``[models.<m>] provider = ...`` refers to."""
+
+    name: str
+
+    async def complete(
+        self, model: Any, messages: Sequence[Message], **params: Any
+    ) -> Completion: ...
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a cascade: spend up to ``threshold_usd`` on ``model`` for a task."""
+
+    model: str
+    threshold_usd: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A strategy's decision for one task: the ordered stages, stopping at the first verified answer."""
+
+    stages: tuple[Stage, ...]
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """How the arbitrageur spends on a task. ``plan`` may use fitted state built by ``fit``."""
+
+    name: str
+    description: str
+
+    def fit(self, bank: Any, options: Mapping[str, Any]) -> None: ...
+
+    def plan(self, task: Task) -> Plan: ...
+
