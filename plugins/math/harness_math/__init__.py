@@ -1,0 +1,37 @@
+"""The math domain for harness: GSM8K, MATH-500, local files or generated word problems.
+
+Registered through the ``harness`` entry point ``math``; it uses only harness's public API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from harness import Domain, hookimpl
+
+from harness_math.solver import MathSolver
+from harness_math.sources import MathSource
+from harness_math.verifier import MathVerifier
+
+__version__ = "0.1.0"
+
+DOMAIN_VERSION = "1"
+
+
+def make_domain() -> Domain:
+    """The math domain: source, one-shot solver, exact/symbolic verifier."""
+    return Domain(
+        name="math",
+        source=MathSource(),
+        solver=MathSolver(),
+        verifier=MathVerifier(),
+        description="Math word problems (GSM8K, MATH-500, local files, or generated offline)",
+        version=DOMAIN_VERSION,
+    )
+
+
+@hookimpl
+def register_domains(register: Callable[[Any], None]) -> None:
+    """Register the math domain."""
+    register(make_domain())

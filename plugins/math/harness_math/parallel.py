@@ -1,0 +1,48 @@
+"""Verify many candidates in parallel, one worker process per available core, never more.
+
+The harness's collect pipeline already verifies in its own worker processes; this helper is for
+scripts and benchmarks that hold a list of (task, candidate) pairs. Workers run the verifier in their
+main thread, so math-verify's time limit works there directly.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from harness import Candidate, Task, Verdict, Verifier
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _warm_up() -> None:
+    import math_verify  # noqa: F401  (pay sympy's import once per worker, not per task)
+
+
+def _verify_chunk(verifier: Verifier, pairs: Sequence[tuple[Task, Candidate]]) -> list[Verdict]:
+    return [verifier.verify(task, candidate) for task, candidate in pairs]
+
+
+def verify_many(
+    verifier: Verifier,
+    pairs: Sequence[tuple[Task, Candidate]],
+    workers: int | None = None,
+    chunk_size: int = 64,
+) -> list[Verdict]:
+    """Verdicts in input order; ``workers`` defaults to the available cores (1 runs in this process)."""
+    workers = min(workers or available_cores(), max(1, -(-len(pairs) // chunk_size)))
+    if workers <= 1:
+        return _verify_chunk(verifier, pairs)
+    chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
+    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm_up) as pool:
+        results = pool.map(_verify_chunk, [verifier] * len(chunks), chunks)
+        return [verdict for chunk in results for verdict in chunk]
