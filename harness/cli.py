@@ -55,18 +55,24 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"harness.commands.{_name}").register(app)
 
 
+# typer may vendor its own copy of click: catch the exceptions of both.
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_USAGE = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map every failure to its exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         result = app(args=args, prog_name="harness", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:  # usage errors: click's own message, exit 2
+    except _USAGE as exc:  # usage errors: click's own message, exit 2
         exc.show()
-        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
-    except click.exceptions.Abort:
+        sys.exit(exc.exit_code)
+    except _ABORT:
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:

@@ -6,7 +6,8 @@ each thing it provides. Every hook here is documented in README.md (a test check
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 

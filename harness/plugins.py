@@ -52,7 +52,7 @@ class Registry:
         table: dict[str, Any] = getattr(self, kind)
         hook = getattr(self.pm.hook, f"register_{kind}")
         # Call each implementation on its own so every registration is attributed to its plugin.
-        for impl in reversed(hook.get_hookimpls()):
+        for impl in hook.get_hookimpls():  # registration order: the first plugin keeps a name
             plugin = impl.plugin_name
 
             def register(obj: Any, _plugin: str = plugin) -> None:

@@ -54,9 +54,10 @@ CREATE TABLE IF NOT EXISTS {name} (
     finished_at REAL NOT NULL{extra}
 )"""
 
+_NOW = "((julianday('now') - 2440587.5) * 86400.0)"  # unix seconds; unixepoch() needs SQLite 3.38
 _SCHEMA = [
     _TABLE.format(name="attempts", extra=",\n    PRIMARY KEY (domain, task_id, model, fingerprint, idx)"),
-    _TABLE.format(name="superseded", extra=",\n    superseded_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)"),
+    _TABLE.format(name="superseded", extra=f",\n    superseded_at REAL NOT NULL DEFAULT {_NOW}"),
     "CREATE TABLE IF NOT EXISTS blobs (sha TEXT PRIMARY KEY, text TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS attempts_by_run ON attempts (run_id)",
