@@ -188,3 +188,25 @@ def test_every_hook_is_documented() -> None:
         fn = getattr(hookspecs, name)
         assert fn.__doc__ and len(fn.__doc__.strip()) > 20, f"hook {name} has no docstring"
         assert f"`{name}(" in readme, f"hook {name} is not documented in README.md"
+
+
+def test_observers_see_every_committed_attempt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from harness import Attempt
+    from harness.store import Store
+
+    monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "1")
+    seen: list[Attempt] = []
+
+    @hookimpl
+    def attempt_recorded(attempt):
+        seen.append(attempt)
+
+    reg = load_plugins(extra=[("watcher", _module("watcher", attempt_recorded=attempt_recorded))])
+    with Store(tmp_path / "s.sqlite", on_record=reg.notify_attempt) as st:
+        batch = [Attempt("d", f"t{i}", "m", "fp", 0, "passed", 0.1) for i in range(3)]
+        st.record(batch)
+        st.record(batch[:1])  # already stored: not recorded again, not observed again
+        assert seen == batch
+        with pytest.raises(Exception):
+            st.record([Attempt("d", "t9", "m", "fp", 0, "passed", -1.0)])  # rolled back: not observed
+    assert seen == batch

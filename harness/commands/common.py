@@ -28,7 +28,7 @@ def config(ctx: typer.Context) -> Config:
 def store(ctx: typer.Context) -> Store:
     """The attempt store named by the configuration."""
     cfg = config(ctx)
-    return Store(cfg.store_path, keep_text=cfg.store.blobs)
+    return Store(cfg.store_path, keep_text=cfg.store.blobs, on_record=registry().notify_attempt)
 
 
 def registry() -> Registry:
