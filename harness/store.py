@@ -14,13 +14,14 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harness.attempt import Attempt, AttemptKey
 from harness.bank import Bank, BankEntry, exact_mean
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 IMPORTED_FINGERPRINT = "imported"
@@ -217,6 +218,8 @@ class Store:
     def frame(self, domain: str | None = None, models: Sequence[str] | None = None,
               run_id: str | None = None) -> pd.DataFrame:
         """Every column of the matching attempts as a DataFrame (texts included)."""
+        import pandas as pd  # only exports need it; keeps the command line quick to start
+
         rows = [a.to_dict() for a in self.attempts(domain, models, run_id, with_text=True)]
         cols = list(Attempt.__dataclass_fields__)
         df = pd.DataFrame(rows, columns=cols)
