@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 _HASHES = re.compile(r"####\s*([^\n]*)")
+_WORD = re.compile(r"\s*[A-Za-z]{2,}")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _ANSWER = re.compile(
     r"\b(?:final\s+answer|answer)\s*(?:\*\*)?\s*(?:is\s*:?|:)\s*(?:\*\*)?\s*([^\n]+)", re.IGNORECASE
@@ -52,7 +53,10 @@ def extract_answer(text: str | None) -> tuple[str | None, str]:
     """Return (final answer or None, how it was found: '####', 'boxed', 'answer', 'last-number', 'none')."""
     if not text:
         return None, "none"
-    hashes = [m.group(1).strip() for m in _HASHES.finditer(text) if m.group(1).strip()]
+    # '#### 18' is an answer; '#### Step 2: ...' is a Markdown heading, so skip lines that open with a word.
+    hashes = [
+        m.group(1).strip() for m in _HASHES.finditer(text) if m.group(1).strip() and not _WORD.match(m.group(1))
+    ]
     if hashes:
         return clean_answer(hashes[-1]), "####"
     boxed = [b for b in boxed_contents(text) if b.strip()]

@@ -146,3 +146,29 @@ def test_verifier_is_picklable_for_worker_processes() -> None:
 def test_verdict_details_are_json_serialisable() -> None:
     verdict = _check("\\dfrac{14}{3}", "14/3", "latex")
     json.dumps(dict(verdict.detail))
+
+
+def test_time_limit_leaves_an_existing_alarm_handler_in_place() -> None:
+    import signal
+
+    def mine(signum, frame):  # pragma: no cover - never fires
+        pass
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        assert _check("\\dfrac{14}{3}", "14/3", "latex").passed
+        assert _check(SLOW, "1", "latex", timeout_s=0.3).error_kind == "verifier_timeout"
+        assert signal.getsignal(signal.SIGALRM) is mine
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_verify_timeout_option_reaches_the_verifier(tmp_path: Path) -> None:
+    path = tmp_path / "slow.jsonl"
+    path.write_text(json.dumps({"question": "q", "answer": SLOW}) + "\n", encoding="utf-8")
+    (task,) = MathSource().tasks({"path": str(path), "verify_timeout_s": 0.3, "answer_type": "latex"})
+    start = time.perf_counter()
+    verdict = MathVerifier(timeout_s=30).verify(task, Candidate(answer="1"))
+    assert verdict.error_kind == "verifier_timeout"
+    assert time.perf_counter() - start < 3
