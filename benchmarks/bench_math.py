@@ -68,8 +68,10 @@ def timed(label: str, run, count: int) -> list:
     elapsed = time.perf_counter() - start
     passed = sum(v.status == "passed" for v in verdicts)
     errors = sum(v.status == "error" for v in verdicts)
-    print(f"  {label:<44} {elapsed:7.3f} s  {count / elapsed:9.1f} answers/s  "
-          f"{elapsed / count * 1e3:8.3f} ms/answer  passed={passed} errors={errors}")
+    print(
+        f"  {label:<44} {elapsed:7.3f} s  {count / elapsed:9.1f} answers/s  "
+        f"{elapsed / count * 1e3:8.3f} ms/answer  passed={passed} errors={errors}"
+    )
     return verdicts
 
 
@@ -85,17 +87,23 @@ def main() -> None:
     pairs, label = gsm8k_pairs(args.n)
     print(f"GSM8K-style, exact comparison: {args.n} answers from {label}")
     serial = timed("serial, in process", lambda: verify_many(verifier, pairs, workers=1), args.n)
-    parallel = timed(f"parallel, {args.workers} workers (incl. pool start)",
-                     lambda: verify_many(verifier, pairs, workers=args.workers), args.n)
+    parallel = timed(
+        f"parallel, {args.workers} workers (incl. pool start)",
+        lambda: verify_many(verifier, pairs, workers=args.workers),
+        args.n,
+    )
     assert [v.status for v in serial] == [v.status for v in parallel]
     assert sum(v.passed for v in serial) == (args.n + 1) // 2
 
     lpairs = latex_pairs(args.latex)
     print(f"MATH-style, math-verify equivalence: {args.latex} distinct LaTeX answers")
     timed("serial, in process (main thread)", lambda: verify_many(verifier, lpairs, workers=1), args.latex)
-    lpairs2 = latex_pairs(args.latex * 2)[args.latex:]  # fresh pairs: no cache from the serial run
-    timed(f"parallel, {args.workers} workers (incl. pool start)",
-          lambda: verify_many(verifier, lpairs2, workers=args.workers, chunk_size=16), args.latex)
+    lpairs2 = latex_pairs(args.latex * 2)[args.latex :]  # fresh pairs: no cache from the serial run
+    timed(
+        f"parallel, {args.workers} workers (incl. pool start)",
+        lambda: verify_many(verifier, lpairs2, workers=args.workers, chunk_size=16),
+        args.latex,
+    )
 
     out: list = []
     thread = threading.Thread(target=lambda: out.extend(verifier.verify(t, c) for t, c in lpairs[:50]))

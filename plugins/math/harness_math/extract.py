@@ -11,9 +11,7 @@ import re
 _HASHES = re.compile(r"####\s*([^\n]*)")
 _WORD = re.compile(r"\s*[A-Za-z]{2,}")
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_ANSWER = re.compile(
-    r"\b(?:final\s+answer|answer)\s*(?:\*\*)?\s*(?:is\s*:?|:)\s*(?:\*\*)?\s*([^\n]+)", re.IGNORECASE
-)
+_ANSWER = re.compile(r"\b(?:final\s+answer|answer)\s*(?:\*\*)?\s*(?:is\s*:?|:)\s*(?:\*\*)?\s*([^\n]+)", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?|-?\.\d+")
 _WRAPPERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("**", "**"), ("`", "`"))
 
@@ -54,9 +52,7 @@ def extract_answer(text: str | None) -> tuple[str | None, str]:
     if not text:
         return None, "none"
     # '#### 18' is an answer; '#### Step 2: ...' is a Markdown heading, so skip lines that open with a word.
-    hashes = [
-        m.group(1).strip() for m in _HASHES.finditer(text) if m.group(1).strip() and not _WORD.match(m.group(1))
-    ]
+    hashes = [m.group(1).strip() for m in _HASHES.finditer(text) if m.group(1).strip() and not _WORD.match(m.group(1))]
     if hashes:
         return clean_answer(hashes[-1]), "####"
     boxed = [b for b in boxed_contents(text) if b.strip()]

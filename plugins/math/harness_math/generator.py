@@ -34,15 +34,41 @@ LEVELS: dict[int, Level] = {
 }
 
 _PEOPLE = (
-    ("Ava", "she", "her"), ("Ben", "he", "his"), ("Chloe", "she", "her"), ("Diego", "he", "his"),
-    ("Emma", "she", "her"), ("Farid", "he", "his"), ("Grace", "she", "her"), ("Hiro", "he", "his"),
-    ("Isla", "she", "her"), ("Jamal", "he", "his"), ("Kira", "she", "her"), ("Liam", "he", "his"),
-    ("Maya", "she", "her"), ("Noah", "he", "his"), ("Olga", "she", "her"), ("Pedro", "he", "his"),
+    ("Ava", "she", "her"),
+    ("Ben", "he", "his"),
+    ("Chloe", "she", "her"),
+    ("Diego", "he", "his"),
+    ("Emma", "she", "her"),
+    ("Farid", "he", "his"),
+    ("Grace", "she", "her"),
+    ("Hiro", "he", "his"),
+    ("Isla", "she", "her"),
+    ("Jamal", "he", "his"),
+    ("Kira", "she", "her"),
+    ("Liam", "he", "his"),
+    ("Maya", "she", "her"),
+    ("Noah", "he", "his"),
+    ("Olga", "she", "her"),
+    ("Pedro", "he", "his"),
 )
 _FRIENDS = ("a classmate", "her cousin", "his neighbour", "a friend", "the teacher", "a younger sibling")
 _ITEMS = (
-    "apples", "marbles", "stickers", "pencils", "cookies", "seashells", "stamps", "books", "beads",
-    "trading cards", "eggs", "balloons", "crayons", "oranges", "coins", "postcards",
+    "apples",
+    "marbles",
+    "stickers",
+    "pencils",
+    "cookies",
+    "seashells",
+    "stamps",
+    "books",
+    "beads",
+    "trading cards",
+    "eggs",
+    "balloons",
+    "crayons",
+    "oranges",
+    "coins",
+    "postcards",
 )
 _TIMES = {2: "twice", 3: "three times", 4: "four times", 5: "five times"}
 
@@ -66,40 +92,42 @@ class _Story:
         if op == "add" and q < top:
             hi = max(1, min(top - q, top // 3))
             k = rng.randint(min(2, hi), hi)
-            self.sentences.append(rng.choice([
-                f"{who} buys {k} more {self.item}.",
-                f"{who} finds {k} more {self.item}.",
-                f"{self.name}'s aunt gives {'her' if self.pronoun == 'she' else 'him'} {k} more {self.item}.",
-            ]))
+            self.sentences.append(
+                rng.choice(
+                    [
+                        f"{who} buys {k} more {self.item}.",
+                        f"{who} finds {k} more {self.item}.",
+                        f"{self.name}'s aunt gives {'her' if self.pronoun == 'she' else 'him'} {k} more {self.item}.",
+                    ]
+                )
+            )
             self._record(f"{q} + {k}", q + k, f"({self.expression} + {k})")
         elif op == "sub" and q >= 2:
             k = rng.randint(min(2, q - 1), q - 1)
             friend = rng.choice(_FRIENDS)
-            self.sentences.append(rng.choice([
-                f"{who} gives {k} {self.item} to {friend}.",
-                f"{who} loses {k} of the {self.item}.",
-                f"{who} uses {k} {self.item} for a school project.",
-            ]))
+            self.sentences.append(
+                rng.choice(
+                    [
+                        f"{who} gives {k} {self.item} to {friend}.",
+                        f"{who} loses {k} of the {self.item}.",
+                        f"{who} uses {k} {self.item} for a school project.",
+                    ]
+                )
+            )
             self._record(f"{q} - {k}", q - k, f"({self.expression} - {k})")
         elif op == "mul" and q * 2 <= top:
             k = rng.choice([m for m in _TIMES if q * m <= top])
-            self.sentences.append(
-                f"Then the number of {self.item} {self.name} has becomes {_TIMES[k]} as large."
-            )
+            self.sentences.append(f"Then the number of {self.item} {self.name} has becomes {_TIMES[k]} as large.")
             self._record(f"{q} * {k}", q * k, f"({self.expression} * {k})")
         elif op == "div" and any(q % d == 0 and q > d for d in range(2, 10)):
             k = rng.choice([d for d in range(2, 10) if q % d == 0 and q > d])
-            self.sentences.append(
-                f"{who} shares the {self.item} equally among {k} boxes and keeps only one box."
-            )
+            self.sentences.append(f"{who} shares the {self.item} equally among {k} boxes and keeps only one box.")
             self._record(f"{q} / {k}", q // k, f"({self.expression} / {k})")
         elif op == "packs" and top - q >= 4:
             packs = rng.randint(2, max(2, min(9, (top - q) // 2)))
             each = rng.randint(2, max(2, min(50, (top - q) // packs)))
             self.sentences.append(f"{who} buys {packs} packs with {each} {self.item} in each pack.")
-            self._record(
-                f"{q} + {packs} * {each}", q + packs * each, f"({self.expression} + {packs} * {each})"
-            )
+            self._record(f"{q} + {packs} * {each}", q + packs * each, f"({self.expression} + {packs} * {each})")
         else:
             return False
         return True
@@ -128,8 +156,10 @@ def generate_problem(seed: int, level: int, index: int) -> Task:
         price = rng.randint(2, 9 if level < 4 else 25)
         answer = story.value * price
         story.lines.append(f"{story.value} * {price} = {answer}")
-        question = (f"{' '.join(story.sentences)} Finally, {name} sells all of {possessive} {item} "
-                    f"for ${price} each. How many dollars does {pronoun} earn?")
+        question = (
+            f"{' '.join(story.sentences)} Finally, {name} sells all of {possessive} {item} "
+            f"for ${price} each. How many dollars does {pronoun} earn?"
+        )
         expression = f"({story.expression} * {price})"
     else:
         answer = story.value
@@ -165,7 +195,7 @@ def parse_levels(value: object) -> list[int]:
     if not levels or any(lv not in LEVELS for lv in levels):
         raise HarnessError(
             f"math: [domains.math.options] level must be one of {sorted(LEVELS)}, a list of them, "
-            f"or \"all\" (got {value!r})"
+            f'or "all" (got {value!r})'
         )
     return levels
 

@@ -18,8 +18,8 @@ from harness import HarnessError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 ALTERNATIVES = (
-    "use a local file ([domains.math.options] path = \"test.jsonl\") "
-    "or the offline generator ([domains.math] source = \"generator\")"
+    'use a local file ([domains.math.options] path = "test.jsonl") '
+    'or the offline generator ([domains.math] source = "generator")'
 )
 
 
@@ -67,20 +67,17 @@ def load_hub_rows(
     if not offline_mode():
         reason = probe_hub(timeout_s)
         if reason is not None:
-            raise HarnessError(
-                f"math: cannot reach the Hugging Face hub for {what} ({reason}); {ALTERNATIVES}"
-            )
+            raise HarnessError(f"math: cannot reach the Hugging Face hub for {what} ({reason}); {ALTERNATIVES}")
     try:
         import datasets
     except ImportError:
-        raise HarnessError(f"math: loading {what} needs the 'datasets' package (pip install datasets); "
-                           f"or {ALTERNATIVES}") from None
+        raise HarnessError(
+            f"math: loading {what} needs the 'datasets' package (pip install datasets); or {ALTERNATIVES}"
+        ) from None
     try:
         rows = datasets.load_dataset(dataset, config, split=split, revision=revision)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         mode = "offline mode and not in the local cache" if offline_mode() else first
-        raise HarnessError(
-            f"math: cannot load {what} from the Hugging Face hub ({mode}); {ALTERNATIVES}"
-        ) from None
+        raise HarnessError(f"math: cannot load {what} from the Hugging Face hub ({mode}); {ALTERNATIVES}") from None
     return rows

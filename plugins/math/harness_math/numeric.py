@@ -16,8 +16,23 @@ _SLASH = re.compile(r"([+-]?)(\d+)\s*/\s*(\d+)")
 _FRAC = re.compile(r"([+-]?)\\[dt]?frac\s*\{\s*([+-]?\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _FRAC_SHORT = re.compile(r"([+-]?)\\[dt]?frac(\d)(\d)")
 _NOISE = (
-    "\\$", "$", "\\!", "\\,", "\\;", "\\:", "\\ ", "\\left", "\\right", "{,}", "^{\\circ}", "^\\circ",
-    "\\circ", "°", "\\%", "%", "\\displaystyle",
+    "\\$",
+    "$",
+    "\\!",
+    "\\,",
+    "\\;",
+    "\\:",
+    "\\ ",
+    "\\left",
+    "\\right",
+    "{,}",
+    "^{\\circ}",
+    "^\\circ",
+    "\\circ",
+    "°",
+    "\\%",
+    "%",
+    "\\displaystyle",
 )
 _TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox|textnormal)\s*\{([^{}]*)\}")
 _UNITS = re.compile(r"\s*[A-Za-z][A-Za-z .'-]*$")

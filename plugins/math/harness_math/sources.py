@@ -48,13 +48,23 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "gsm8k": Preset(
-        dataset="openai/gsm8k", config="main", revision=GSM8K_REVISION, solution_column="answer",
-        answer_format="gsm8k", answer_type="numeric",
+        dataset="openai/gsm8k",
+        config="main",
+        revision=GSM8K_REVISION,
+        solution_column="answer",
+        answer_format="gsm8k",
+        answer_type="numeric",
     ),
     "math500": Preset(
-        dataset="HuggingFaceH4/MATH-500", revision=MATH500_REVISION, question_column="problem",
-        id_column="unique_id", solution_column="solution", answer_format="plain", answer_type="latex",
-        style="math", keep_columns=("subject", "level"),
+        dataset="HuggingFaceH4/MATH-500",
+        revision=MATH500_REVISION,
+        question_column="problem",
+        id_column="unique_id",
+        solution_column="solution",
+        answer_format="plain",
+        answer_type="latex",
+        style="math",
+        keep_columns=("subject", "level"),
     ),
     "hub": Preset(),
     "local": Preset(),
@@ -62,9 +72,26 @@ PRESETS: dict[str, Preset] = {
 }
 ALIASES = {"math-500": "math500", "math_500": "math500", "file": "local", "generated": "generator"}
 OPTIONS = (
-    "source", "split", "limit", "path", "format", "dataset", "config", "revision", "question_column",
-    "answer_column", "id_column", "solution_column", "answer_format", "answer_type", "prompt_style",
-    "prompt_template", "seed", "level", "hub_timeout_s", "verify_timeout_s",
+    "source",
+    "split",
+    "limit",
+    "path",
+    "format",
+    "dataset",
+    "config",
+    "revision",
+    "question_column",
+    "answer_column",
+    "id_column",
+    "solution_column",
+    "answer_format",
+    "answer_type",
+    "prompt_style",
+    "prompt_template",
+    "seed",
+    "level",
+    "hub_timeout_s",
+    "verify_timeout_s",
 )
 
 
@@ -84,9 +111,7 @@ def _choice(options: Mapping[str, Any], key: str, allowed: Iterable[str], defaul
     value = options.get(key, default)
     allowed = tuple(allowed)
     if value not in allowed:
-        raise HarnessError(
-            f"math: [domains.math.options] {key} must be one of {', '.join(allowed)} (got {value!r})"
-        )
+        raise HarnessError(f"math: [domains.math.options] {key} must be one of {', '.join(allowed)} (got {value!r})")
     return str(value)
 
 
@@ -123,74 +148,74 @@ def resolve_source(options: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class _Rows:
+    """How to turn one source's rows into tasks."""
+
+    name: str
+    preset: Preset
+    where: str
+    prefix: str
+    split: str | None
+    columns: Mapping[str, str | None]
+    answer_format: str
+    answer_type: str
+    style: str
+
+
+@dataclass(frozen=True)
 class MathSource:
-    """The math domain's TaskSource: reads ``[domains.math]`` options and yields tasks lazily."""
+    """The math domain's TaskSource: options are checked (and the hub reached) at once, tasks yielded lazily."""
 
     def tasks(self, options: Mapping[str, Any]) -> Iterator[Task]:
         unknown = sorted(k for k in options if k not in OPTIONS and not str(k).startswith("_"))
         if unknown:
             raise HarnessError(
-                f"math: unknown option(s) {', '.join(unknown)} in [domains.math.options]; "
-                f"known: {', '.join(OPTIONS)}"
+                f"math: unknown option(s) {', '.join(unknown)} in [domains.math.options]; known: {', '.join(OPTIONS)}"
             )
         name = resolve_source(options)
         limit = _positive_int(options, "limit")
+        extra: dict[str, Any] = {}
+        template = options.get("prompt_template")
+        if template is not None:
+            if not isinstance(template, str):
+                raise HarnessError("math: [domains.math.options] prompt_template must be a string")
+            extra["prompt_template"] = check_template(template)
+        if options.get("verify_timeout_s") is not None:
+            extra["verify_timeout_s"] = _number(options, "verify_timeout_s", 5.0)
         if name == "generator":
-            return self._generated(options, limit)
-        return self._from_rows(name, options, limit)
+            tasks = self._generated(options, limit)
+        else:
+            tasks = self._from_rows(name, options, limit)
+        if not extra:
+            return tasks
+        return (replace(task, data={**task.data, **extra}) for task in tasks)
 
-    def _generated(self, options: Mapping[str, Any], limit: int | None) -> Iterator[Task]:
+    @staticmethod
+    def _generated(options: Mapping[str, Any], limit: int | None) -> Iterator[Task]:
         seed = options.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise HarnessError(f"math: [domains.math.options] seed must be an integer (got {seed!r})")
         levels = parse_levels(options.get("level"))
-        template = self._template(options)
-        for task in generate(seed, levels, limit or DEFAULT_GENERATED):
-            yield self._with_template(task, template) if template else task
-
-    def _template(self, options: Mapping[str, Any]) -> str | None:
-        template = options.get("prompt_template")
-        if template is None:
-            return None
-        if not isinstance(template, str):
-            raise HarnessError("math: [domains.math.options] prompt_template must be a string")
-        return check_template(template)
-
-    @staticmethod
-    def _with_template(task: Task, template: str) -> Task:
-        return replace(task, data={**task.data, "prompt_template": template})
+        return generate(seed, levels, limit or DEFAULT_GENERATED)
 
     def _from_rows(self, name: str, options: Mapping[str, Any], limit: int | None) -> Iterator[Task]:
-        """Set up eagerly (bad options and an unreachable hub fail at once), then yield lazily."""
         preset = PRESETS[name]
-        answer_format = _choice(options, "answer_format", ANSWER_FORMATS, preset.answer_format)
-        answer_type = _choice(options, "answer_type", ANSWER_TYPES, preset.answer_type)
-        style = _choice(options, "prompt_style", TEMPLATES, preset.style)
-        template = self._template(options)
+        split = str(options.get("split", preset.split))
         columns = {
             key: options.get(key, getattr(preset, key))
             for key in ("question_column", "answer_column", "id_column", "solution_column")
         }
-        split = str(options.get("split", preset.split))
-        verify_timeout = options.get("verify_timeout_s")
-        if verify_timeout is not None:
-            verify_timeout = _number(options, "verify_timeout_s", 5.0)
-
-        extra = {
-            "answer_format": answer_format, "answer_type": answer_type, "style": style,
-            "template": template, "verify_timeout": verify_timeout,
-        }
         path = options.get("path")
         if path is None and str(options.get("source", "")).endswith((".jsonl", ".json", ".parquet")):
             path = options["source"]
+        named = name in ("gsm8k", "math500")
+        rows: Iterable[dict[str, Any]]
         if path is not None:
             file = Path(str(path)).expanduser()
             if not file.is_file():
                 raise HarnessError(f"math: task file {file} not found; fix [domains.math.options] path")
-            rows: Iterable[dict[str, Any]] = read_rows(file, options.get("format"))
-            where = str(file)
-            prefix = name if name in ("gsm8k", "math500") else file.stem
-            split_label = split if name in ("gsm8k", "math500") else None
+            rows = read_rows(file, options.get("format"))
+            where, prefix, split_label = str(file), name if named else file.stem, split if named else None
         elif name == "local":
             raise HarnessError("math: source 'local' needs a file: set [domains.math.options] path")
         else:
@@ -201,62 +226,47 @@ class MathSource:
             if not revision:
                 raise HarnessError(
                     f"math: pin the dataset version of {dataset}: set [domains.math.options] revision "
-                    f"to a commit sha (or \"main\" to follow the latest)"
+                    f'to a commit sha (or "main" to follow the latest)'
                 )
             timeout = _number(options, "hub_timeout_s", 3.0)
             config = options.get("config", preset.config)
             rows = load_hub_rows(str(dataset), config, split, str(revision), timeout)
             where = f"{dataset}@{str(revision)[:10]}"
-            prefix = name if name in ("gsm8k", "math500") else str(dataset).rsplit("/", 1)[-1]
-            split_label = split
-
-        if limit:
-            rows = itertools.islice(rows, limit)
-        return self._emit(rows, name, preset, where, prefix, split_label, columns, extra)
-
-    def _emit(
-        self,
-        rows: Iterable[dict[str, Any]],
-        name: str,
-        preset: Preset,
-        where: str,
-        prefix: str,
-        split_label: str | None,
-        columns: Mapping[str, Any],
-        extra: Mapping[str, Any],
-    ) -> Iterator[Task]:
-        answer_format, answer_type, style = extra["answer_format"], extra["answer_type"], extra["style"]
-        template, verify_timeout = extra["template"], extra["verify_timeout"]
-        for index, row in enumerate(rows):
-            if index == 0:
-                self._check_columns(row, columns, where)
-            data: dict[str, Any] = {
-                "question": str(row[columns["question_column"]]),
-                "answer": reference_answer(row[columns["answer_column"]], answer_format),
-                "answer_type": answer_type,
-                "style": style,
-                "source": name,
-            }
-            solution_col = columns["solution_column"]
-            if solution_col and solution_col in row and row[solution_col] is not None:
-                data["solution"] = str(row[solution_col])
-            for key in preset.keep_columns:
-                if key in row:
-                    data[key] = row[key]
-            if template:
-                data["prompt_template"] = template
-            if verify_timeout is not None:
-                data["verify_timeout_s"] = verify_timeout
-            id_col = columns["id_column"]
-            task_id = str(row[id_col]) if id_col else f"{prefix}-{split_label or 'row'}-{index}"
-            yield Task(id=task_id, data=data, split=split_label)
+            prefix, split_label = name if named else str(dataset).rsplit("/", 1)[-1], split
+        spec = _Rows(
+            name=name,
+            preset=preset,
+            where=where,
+            prefix=prefix,
+            split=split_label,
+            columns=columns,
+            answer_format=_choice(options, "answer_format", ANSWER_FORMATS, preset.answer_format),
+            answer_type=_choice(options, "answer_type", ANSWER_TYPES, preset.answer_type),
+            style=_choice(options, "prompt_style", TEMPLATES, preset.style),
+        )
+        return self._emit(itertools.islice(rows, limit) if limit else rows, spec)
 
     @staticmethod
-    def _check_columns(row: Mapping[str, Any], columns: Mapping[str, Any], where: str) -> None:
-        for key in ("question_column", "answer_column", "id_column"):
-            col = columns[key]
-            if col and col not in row:
-                raise HarnessError(
-                    f"math: {where} has no column {col!r} (columns: {', '.join(map(str, row))}); "
-                    f"set [domains.math.options] {key}"
-                )
+    def _emit(rows: Iterable[dict[str, Any]], spec: _Rows) -> Iterator[Task]:
+        cols = spec.columns
+        for index, row in enumerate(rows):
+            for key in ("question_column", "answer_column", "id_column"):
+                if cols[key] and cols[key] not in row:
+                    raise HarnessError(
+                        f"math: {spec.where} row {index} has no column {cols[key]!r} "
+                        f"(columns: {', '.join(map(str, row))}); set [domains.math.options] {key}"
+                    )
+            data: dict[str, Any] = {
+                "question": str(row[cols["question_column"]]),
+                "answer": reference_answer(row[cols["answer_column"]], spec.answer_format),
+                "answer_type": spec.answer_type,
+                "style": spec.style,
+                "source": spec.name,
+            }
+            solution = row.get(cols["solution_column"]) if cols["solution_column"] else None
+            if solution is not None:
+                data["solution"] = str(solution)
+            data.update({key: row[key] for key in spec.preset.keep_columns if key in row})
+            id_col = cols["id_column"]
+            task_id = str(row[id_col]) if id_col else f"{spec.prefix}-{spec.split or 'row'}-{index}"
+            yield Task(id=task_id, data=data, split=spec.split)

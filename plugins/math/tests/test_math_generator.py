@@ -94,5 +94,5 @@ def test_source_generator_options() -> None:
 @pytest.mark.parametrize("level", [0, 9, "hard", [1, 7]])
 def test_bad_level_is_one_clear_line(level: object) -> None:
     with pytest.raises(HarnessError, match="level must be one of") as info:
-        list(MathSource().tasks({"source": "generator", "level": level}))
+        MathSource().tasks({"source": "generator", "level": level})  # fails at once, not when iterated
     assert "\n" not in str(info.value)

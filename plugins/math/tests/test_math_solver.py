@@ -51,9 +51,10 @@ def test_solver_uses_the_math_style_and_custom_templates() -> None:
     assert "\\boxed{}" in candidate.prompt and candidate.answer == "\\frac{1}{2}"
     custom = Task(id="c", data={"question": "Half?", "prompt_template": "{question} -> \\boxed{}"})
     assert _solve(custom, FakeModel("1")).prompt == "Half? -> \\boxed{}"
-    assert GSM8K_TEMPLATE.replace("{question}", "Half?") == _solve(
-        Task(id="g", data={"question": "Half?"}), FakeModel("1")
-    ).prompt
+    assert (
+        GSM8K_TEMPLATE.replace("{question}", "Half?")
+        == _solve(Task(id="g", data={"question": "Half?"}), FakeModel("1")).prompt
+    )
 
 
 def test_solver_returns_none_when_the_model_gives_no_answer() -> None:
@@ -84,8 +85,9 @@ def test_verify_many_in_parallel_matches_serial() -> None:
         (t, Candidate(answer=t.data["answer"] if i % 3 else str(int(t.data["answer"]) + 1)))
         for i, t in enumerate(tasks)
     ]
-    pairs.append((Task(id="x", data={"answer": "3\\sqrt{13}", "answer_type": "latex"}),
-                  Candidate(answer="\\sqrt{117}")))
+    pairs.append(
+        (Task(id="x", data={"answer": "3\\sqrt{13}", "answer_type": "latex"}), Candidate(answer="\\sqrt{117}"))
+    )
     serial = verify_many(MathVerifier(), pairs, workers=1)
     parallel = verify_many(MathVerifier(), pairs, workers=2, chunk_size=16)
     assert [v.status for v in parallel] == [v.status for v in serial]

@@ -24,9 +24,11 @@ def _jsonl(tmp_path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def _one_line_error(options: dict, match: str) -> str:
+def _one_line_error(options: dict, match: str, eager: bool = False) -> str:
     with pytest.raises(HarnessError, match=match) as info:
-        list(MathSource().tasks(options))
+        tasks = MathSource().tasks(options)  # an eager error is raised here, before any iteration
+        assert not eager, "expected the error when tasks() is called, not when it is iterated"
+        list(tasks)
     message = str(info.value)
     assert "\n" not in message
     return message
@@ -48,8 +50,15 @@ def test_local_parquet_with_limit_and_default_ids(tmp_path: Path) -> None:
 
     path = tmp_path / "set.parquet"
     pq.write_table(pa.Table.from_pylist(ROWS), path)
-    options = {"source": "local", "path": str(path), "limit": 2, "question_column": "prompt",
-               "answer_column": "final", "answer_type": "latex", "prompt_style": "math"}
+    options = {
+        "source": "local",
+        "path": str(path),
+        "limit": 2,
+        "question_column": "prompt",
+        "answer_column": "final",
+        "answer_type": "latex",
+        "prompt_style": "math",
+    }
     tasks = list(MathSource().tasks(options))
     assert [t.id for t in tasks] == ["set-row-0", "set-row-1"]
     assert tasks[1].data["answer"] == "\\dfrac{14}{3}"
@@ -72,8 +81,14 @@ def test_gsm8k_preset_reads_a_local_copy_with_hub_style_ids(tmp_path: Path) -> N
 
 
 def test_math500_preset_local_copy_keeps_level_and_subject(tmp_path: Path) -> None:
-    row = {"problem": "P", "solution": "s \\boxed{3}", "answer": "3", "subject": "Algebra", "level": 2,
-           "unique_id": "test/algebra/1.json"}
+    row = {
+        "problem": "P",
+        "solution": "s \\boxed{3}",
+        "answer": "3",
+        "subject": "Algebra",
+        "level": 2,
+        "unique_id": "test/algebra/1.json",
+    }
     tasks = list(MathSource().tasks({"source": "math500", "path": str(_jsonl(tmp_path, [row]))}))
     assert tasks[0].id == "test/algebra/1.json"
     assert tasks[0].data["subject"] == "Algebra" and tasks[0].data["level"] == 2
@@ -105,7 +120,8 @@ def test_bad_options_are_one_clear_line(tmp_path: Path) -> None:
     _one_line_error({"source": "local"}, "needs a file")
     _one_line_error({"source": "nonsense"}, "unknown source")
     _one_line_error({"source": "hub"}, "dataset")
-    _one_line_error({"source": "hub", "dataset": "a/b"}, "revision")
+    _one_line_error({"source": "hub", "dataset": "a/b"}, "revision", eager=True)
+    _one_line_error({"path": str(path), "answer_format": "xml", **MAPPING}, "answer_format", eager=True)
     _one_line_error({"path": str(path), "limit": 0, **MAPPING}, "positive integer")
     _one_line_error({"path": str(path), "answer_type": "fuzzy", **MAPPING}, "answer_type")
     bad = tmp_path / "bad.jsonl"
@@ -129,7 +145,7 @@ def test_unreachable_hub_fails_at_once_with_alternatives(monkeypatch: pytest.Mon
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
     start = time.perf_counter()
-    message = _one_line_error({"source": "gsm8k"}, "cannot reach the Hugging Face hub")
+    message = _one_line_error({"source": "gsm8k"}, "cannot reach the Hugging Face hub", eager=True)
     assert time.perf_counter() - start < 2
     assert "openai/gsm8k" in message and "path" in message and "generator" in message
 
@@ -141,6 +157,6 @@ def test_offline_mode_fails_at_once_with_alternatives(monkeypatch: pytest.Monkey
         pytest.skip("huggingface_hub was imported online; the root conftest sets HF_HUB_OFFLINE=1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     start = time.perf_counter()
-    message = _one_line_error({"source": "math500", "limit": 5}, "cannot load HuggingFaceH4/MATH-500")
+    message = _one_line_error({"source": "math500", "limit": 5}, "cannot load HuggingFaceH4/MATH-500", eager=True)
     assert time.perf_counter() - start < 10
     assert "offline" in message and "generator" in message
