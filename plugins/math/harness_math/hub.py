@@ -78,6 +78,7 @@ def load_hub_rows(
         rows = datasets.load_dataset(dataset, config, split=split, revision=revision)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        mode = "offline mode and not in the local cache" if offline_mode() else first
+        offline = offline_mode() and isinstance(exc, OSError)  # ConnectionError, missing cache files
+        mode = "offline mode and not in the local cache" if offline else first
         raise HarnessError(f"math: cannot load {what} from the Hugging Face hub ({mode}); {ALTERNATIVES}") from None
     return rows

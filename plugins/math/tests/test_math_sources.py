@@ -160,3 +160,54 @@ def test_offline_mode_fails_at_once_with_alternatives(monkeypatch: pytest.Monkey
     message = _one_line_error({"source": "math500", "limit": 5}, "cannot load HuggingFaceH4/MATH-500", eager=True)
     assert time.perf_counter() - start < 10
     assert "offline" in message and "generator" in message
+
+
+def test_hub_presets_call_datasets_with_the_pinned_revision(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    from harness_math.sources import GSM8K_REVISION, MATH500_REVISION
+
+    calls = []
+    rows = {
+        "openai/gsm8k": [{"question": "Q", "answer": "w\n#### 1,000"}],
+        "me/set": [{"question": "Q", "answer": "\\boxed{2}"}],
+        "HuggingFaceH4/MATH-500": [
+            {
+                "problem": "P",
+                "solution": "\\boxed{\\frac12}",
+                "answer": "\\frac12",
+                "subject": "Algebra",
+                "level": 3,
+                "unique_id": "test/algebra/7.json",
+            },
+        ],
+    }
+
+    def fake_load_dataset(path, name=None, split=None, revision=None, **kwargs):
+        calls.append((path, name, split, revision))
+        return rows[path]
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no reachability probe; nothing leaves the machine
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    (gsm,) = MathSource().tasks({"source": "gsm8k"})
+    (m500,) = MathSource().tasks({"source": "math500"})
+    assert calls == [
+        ("openai/gsm8k", "main", "test", GSM8K_REVISION),
+        ("HuggingFaceH4/MATH-500", None, "test", MATH500_REVISION),
+    ]
+    assert (gsm.id, gsm.data["answer"], gsm.split) == ("gsm8k-test-0", "1,000", "test")
+    assert (m500.id, m500.data["answer"], m500.data["level"]) == ("test/algebra/7.json", "\\frac12", 3)
+    (mine,) = MathSource().tasks({"source": "hub", "dataset": "me/set", "revision": "abc", "split": "dev"})
+    assert calls[-1] == ("me/set", None, "dev", "abc")
+    assert (mine.id, mine.data["answer"], mine.data["answer_type"]) == ("set-dev-0", "2", "auto")
+
+
+def test_probe_sees_a_listening_endpoint() -> None:
+    from harness_math.hub import probe_hub
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        assert probe_hub(1.0, f"http://127.0.0.1:{server.getsockname()[1]}") is None
+    reason = probe_hub(1.0, f"http://127.0.0.1:{_closed_port()}")
+    assert reason is not None and "refused" in reason
