@@ -208,7 +208,7 @@ def detect_isolation(prefer: str = "auto") -> str:
         if iso == "bwrap" and (not _bwrap_binary() or (_is_root() and not _setpriv())):
             continue
         try:
-            res = _run(["/bin/sh", "-c", "echo sandbox-ok"], {}, b"", probe, iso, None, ())
+            res = _run([python_for(iso), "-c", "print('sandbox-ok')"], {}, b"", probe, iso, None, ())
         except (SandboxError, OSError):
             continue
         if res.exit_code == 0 and res.stdout.strip() == "sandbox-ok":
@@ -250,14 +250,20 @@ def _bwrap_argv(argv: Sequence[str], workdir: str, uid: int | None, ro_binds: Se
         if os.path.exists(f):
             bw += ["--ro-bind", f, f]
     extra = {sys.base_prefix, sys.prefix, *ro_binds}
+    made: set[str] = set()
     for p in sorted(extra):
         if p and os.path.exists(p) and not any(p == d or p.startswith(d + "/") for d in _SYSTEM_DIRS):
+            for parent in reversed(Path(p).parents[:-1]):  # bwrap would make them 0700 (e.g. /root)
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    bw += ["--perms", "0755", "--dir", str(parent)]
             bw += ["--ro-bind", p, p]
     bw += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", workdir, workdir,
            "--chdir", workdir, "--"]
     if uid is not None:
         bw += [_setpriv() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-               "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+               "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        bw.append("--")
     return bw + list(argv)
 
 
@@ -382,7 +388,10 @@ def _run(
                 for n in (base, *(os.path.join(base, x) for x in (*dirs, *fnames))):
                     os.chown(n, uid, uid)
         os.chmod(workdir, 0o700)
-        plan.cmd = _bwrap_argv(argv, workdir, uid, ro_binds) if isolation == "bwrap" else list(argv)
+        # a watchdog inside the sandbox ends the program even if this process dies and cannot kill it
+        watchdog = shutil.which("timeout")
+        inner = [watchdog, "--signal=KILL", f"{limits.wall_s + 2:.1f}s", *argv] if watchdog else list(argv)
+        plan.cmd = _bwrap_argv(inner, workdir, uid, ro_binds) if isolation == "bwrap" else inner
         with tempfile.TemporaryFile() as fin:
             fin.write(stdin)
             fin.seek(0)
@@ -476,8 +485,9 @@ def _result(plan: _Plan, status: int, rusage, out: bytes, err: bytes, out_trunc:
     if sig in (signal.SIGXCPU, signal.SIGKILL) and cpu >= 0.75 * math.ceil(plan.limits.cpu_s):
         timed_out = True  # the CPU limit ended it
     errtext = err.decode("utf-8", "replace")
-    if plan.isolation == "bwrap" and code == 1 and errtext.startswith(("bwrap: ", "setpriv: ")):
-        raise SandboxError(f"sandbox (bwrap) failed to set up: {errtext.strip().splitlines()[0]}")
+    if (plan.isolation == "bwrap" and code == 1 and errtext.startswith(("bwrap: ", "setpriv: "))) or (
+            code in (126, 127) and errtext.startswith("timeout: failed to run command")):
+        raise SandboxError(f"sandbox ({plan.isolation}) failed to set up: {errtext.strip().splitlines()[0]}")
     return SandboxResult(
         exit_code=code, signal=sig, timed_out=timed_out, stdout=out.decode("utf-8", "replace"),
         stderr=errtext, stdout_truncated=out_trunc, stderr_truncated=err_trunc, wall_s=wall, cpu_s=cpu,
@@ -502,6 +512,8 @@ def run_sandboxed(
     """
     if not argv:
         raise SandboxError("run_sandboxed needs a command (argv is empty)")
+    if not shutil.which(argv[0]):
+        raise SandboxError(f"sandbox could not start {argv[0]!r}: no such program (give a path or a name on PATH)")
     iso = detect_isolation(isolation)
     data = stdin.encode() if isinstance(stdin, str) else stdin
     return _run(argv, files or {}, data, limits or Limits(), iso, env, ro_binds)
@@ -514,11 +526,14 @@ def run_python(
     limits: Limits | None = None,
     isolation: str = "auto",
     files: Mapping[str, str | bytes] | None = None,
+    python: str | None = None,
 ) -> SandboxResult:
-    """Run a Python 3 program (source text) in the sandbox as ``main.py``."""
+    """Run a Python 3 program (source text) in the sandbox as ``main.py`` (``python``: interpreter path)."""
     iso = detect_isolation(isolation)
-    return run_sandboxed([python_for(iso), "main.py"], files={**(files or {}), "main.py": code},
-                         stdin=stdin, limits=limits, isolation=iso)
+    interpreter = python or python_for(iso)
+    binds = [str(Path(os.path.realpath(interpreter)).parent.parent)] if python else []
+    return run_sandboxed([interpreter, "main.py"], files={**(files or {}), "main.py": code},
+                         stdin=stdin, limits=limits, isolation=iso, ro_binds=binds)
 
 
 # ------------------------------------------------------------------------------------------- comparing
