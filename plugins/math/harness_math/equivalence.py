@@ -9,6 +9,7 @@ main thread and which is terminated if a worker does not answer in time.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -117,6 +118,9 @@ def shutdown_pool() -> None:
     if pool is not None:
         pool.terminate()
         pool.join()
+
+
+atexit.register(shutdown_pool)
 
 
 def check_equivalence(reference: str, answer: str, timeout_s: float = 5.0) -> tuple[str, bool | str]:
