@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import ConfigError
+from harness.pricing import check_prices
 
 DEFAULT_FILE = "harness.toml"
 
@@ -44,6 +45,10 @@ class ModelConfig(_Strict):
         default=None, description="name of the environment variable holding the key (never the key)"
     )
     params: dict[str, Any] = Field(default_factory=dict)
+    cost_from_response: bool = Field(
+        default=False, description="the provider reports each call's cost (usage.cost): no price needed"
+    )
+    max_retries: int = Field(default=4, ge=0, description="retries of rate-limited, failed or timed-out calls")
 
     @model_validator(mode="after")
     def _prices_together(self) -> ModelConfig:
@@ -194,9 +199,11 @@ def parse_config(data: dict[str, Any], where: str = "harness.toml") -> Config:
             n: ({**m, "name": n} if isinstance(m, dict) else m) for n, m in models.items()
         }
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc, where)) from None
+    check_prices(config, where)  # an unpriced model is rejected now, not at its first call
+    return config
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:

@@ -1,18 +1,133 @@
-"""``harness collect``: not available until the providers issue lands."""
+"""``harness collect``: verified attempts of models on a domain's tasks, into the attempt store."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated, Any, Optional
+
 import typer
+from rich.console import Group
+from rich.live import Live
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
 
-from harness.errors import NotAvailableError
+from harness.collect import CollectOptions, Collector
+from harness.commands.common import config, console, emit_json, err_console, registry, split_csv, store
+from harness.errors import HarnessError
+
+OptStr = Optional[str]  # noqa: UP045 (typer needs Optional on 3.11)
+OptInt = Optional[int]  # noqa: UP045
+OptFloat = Optional[float]  # noqa: UP045
 
 
-def collect() -> None:
-    """Collect verified attempts of models on a domain's tasks (not available yet)."""
-    raise NotAvailableError(
-        "`harness collect` is not available yet: it needs the collection pipeline (providers issue)"
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def render(c: Collector) -> Group:
+    """The live display: overall progress, spend and rate, then one row per model."""
+    planned = sum(s.planned - s.already_done - s.skipped for s in c.stats.values())
+    done = sum(s.done for s in c.stats.values())
+    rate = done / c.elapsed if c.elapsed > 0 else 0.0
+    cap = f" / ${c.options.max_spend:.4f}" if c.options.max_spend is not None else ""
+    head = Text.assemble(
+        (f"{c.domain.name} ", "bold"), f"{done}/{planned} attempts  ", ("spend ", "dim"),
+        f"${c.ledger.spent:.4f}{cap}  ", ("rate ", "dim"), f"{rate:.1f}/s  ", ("elapsed ", "dim"),
+        f"{c.elapsed:.0f}s",
     )
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("model", "done", "pass rate", "spend $", "errors"):
+        table.add_column(col, justify="left" if col in ("model", "errors") else "right")
+    for m, s in c.stats.items():
+        todo = s.planned - s.already_done
+        errors = ", ".join(f"{k}: {n}" for k, n in s.errors.most_common()) or "-"
+        if s.skipped:
+            errors += f" (spend cap: {s.skipped} not made)"
+        table.add_row(m, f"{s.done}/{todo}", _pct(s.pass_rate), f"{s.cost_usd:.4f}", errors)
+    bar = Table.grid()
+    bar.add_row(ProgressBar(total=max(planned, 1), completed=done, width=50))
+    return Group(head, bar, table)
+
+
+class _SafeRender:
+    """Renders from rich's refresh thread; a frame that races an update reuses the previous one."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+        self.last: Group | None = None
+
+    def __call__(self) -> Group:
+        try:
+            self.last = render(self.collector)
+        except RuntimeError:  # a dict changed size while it was read
+            pass
+        return self.last or Group()
+
+
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    lines = [
+        f"collected {summary['done']} attempts of {summary['planned']} planned "
+        f"({summary['already_done']} already in the store) in {summary['elapsed_s']:.1f}s; "
+        f"spend ${summary['spend_usd']:.6f}; run {summary['run_id']}",
+    ]
+    if summary["errors"]:
+        lines.append(f"{summary['errors']} attempts ended in errors (not failures): run again to retry them")
+    if summary["stopped"] == "spend_cap":
+        lines.append(
+            f"spend cap ${summary['max_spend_usd']} reached: {summary['skipped_spend_cap']} attempts not made; "
+            "run again with a higher --max-spend to complete"
+        )
+    return lines
+
+
+def collect(
+    ctx: typer.Context,
+    domain: Annotated[OptStr, typer.Option(help="domain to collect on (default: run.domain)")] = None,
+    models: Annotated[OptStr, typer.Option(help="comma-separated model names (default: run.models)")] = None,
+    attempts: Annotated[OptInt, typer.Option(help="attempts per task and model (default: run.attempts)")] = None,
+    limit: Annotated[OptInt, typer.Option(help="only the first T tasks")] = None,
+    max_spend: Annotated[OptFloat, typer.Option("--max-spend", help="hard cap on this run's spend, USD")] = None,
+    concurrency: Annotated[OptInt, typer.Option(help="attempts in flight (default: sum of model concurrency)")] = None,
+    verify_workers: Annotated[OptInt, typer.Option(help="verification processes (default: cores)")] = None,
+    run_id: Annotated[OptStr, typer.Option(help="run id to record (default: a new one)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable summary on stdout")] = False,
+) -> None:
+    """Collect verified attempts of models on a domain's tasks; resumes where a previous run stopped."""
+    cfg = config(ctx)
+    name = domain or cfg.run.domain
+    if not name:
+        raise HarnessError("no domain: pass --domain D or set [run] domain in harness.toml")
+    names = split_csv(models) or list(cfg.run.models)
+    for n, v in (("--concurrency", concurrency), ("--verify-workers", verify_workers)):
+        if v is not None and v < 1:
+            raise HarnessError(f"{n} must be at least 1 (got {v})")
+    options = CollectOptions(
+        domain=name, models=names, attempts=attempts or cfg.run.attempts, limit=limit,
+        max_spend=max_spend if max_spend is not None else cfg.run.max_spend_usd,
+        concurrency=concurrency, verify_workers=verify_workers, run_id=run_id,
+    )
+    with store(ctx) as st:
+        live: Live | None = None
+        collector = Collector(cfg, registry(), st, options)
+        if err_console.is_terminal:
+            live = Live(get_renderable=_SafeRender(collector), console=err_console,
+                        refresh_per_second=4, transient=False)
+            live.start()
+        try:
+            summary = collector.run()
+        finally:
+            if live is not None:
+                live.stop()
+    if json_out:
+        emit_json(summary)
+        return
+    if not err_console.is_terminal:
+        console.print(render(collector))
+    for line in _summary_lines(summary):
+        console.print(line)
+    sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:
-    app.command("collect", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})(collect)
+    app.command("collect")(collect)

@@ -1,50 +1,224 @@
-"""The litellm provider: every hosted or local-server model call goes through ``litellm.acompletion``."""
+"""The litellm provider: every hosted or local-server model call goes through ``litellm.acompletion``.
+
+Each call has an explicit timeout (never litellm's default of hours) and litellm's own retries are off:
+rate limits (429), server errors (5xx, malformed bodies, dropped connections) and timeouts are retried
+here with exponential backoff and full jitter, waiting at least what a Retry-After header asks;
+authentication and bad-request errors are not retried. The cost of a call is what the provider reports
+(``cost_from_response``), else the per-Mtok prices in harness.toml, else litellm's bundled price map.
+API keys are read from the environment at call time and never appear in errors.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import os
+import random
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported: no network
 
+from harness.errors import HarnessError  # noqa: E402
+from harness.metering import AuthenticationFailed, ProviderError, redact  # noqa: E402
+from harness.pricing import map_key, resolve_price  # noqa: E402
 from harness.types import Completion, Message  # noqa: E402
+
+_litellm: Any = None
+
+
+def litellm_module() -> Any:
+    """litellm, imported once with its network fetches and debug banners switched off."""
+    global _litellm
+    if _litellm is None:
+        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+        import litellm
+
+        litellm.suppress_debug_info = True
+        litellm.telemetry = False
+        litellm.drop_params = True
+        _litellm = litellm
+    return _litellm
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: try n waits uniform(0, min(cap, base * 2**n)) seconds."""
+
+    base_s: float = 1.0
+    cap_s: float = 60.0
+    max_retry_after_s: float = 300.0
+
+    def delay(self, retry: int, retry_after: float | None = None) -> float:
+        backoff = random.uniform(0.0, min(self.cap_s, self.base_s * 2**retry))
+        if retry_after is not None:
+            return min(self.max_retry_after_s, retry_after) + backoff * 0.1
+        return backoff
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """The Retry-After (or retry-after-ms) of an error response, in seconds, if it has one."""
+    headers: Any = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        headers = getattr(getattr(exc, "response", None), "headers", None)
+    if not headers:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return max(float(ms) / 1000.0, 0.0)
+        value = headers.get("retry-after")
+    except Exception:
+        return None
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+        return max(when.timestamp() - time.time(), 0.0) if when else None
+
+
+def classify(exc: BaseException, secrets: Sequence[str] = ()) -> ProviderError:
+    """Map a litellm/openai exception onto a :class:`ProviderError` (kind, retryable)."""
+    if isinstance(exc, ProviderError):
+        return exc
+    litellm = litellm_module()
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    text = redact(f"{name}: {exc}", secrets)[:300]
+    if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError) or status in (401, 403):
+        return AuthenticationFailed(f"authentication failed ({name}, HTTP {status})")
+    if isinstance(exc, litellm.RateLimitError) or status == 429:
+        return ProviderError("rate_limit", text, retryable=True)
+    if isinstance(exc, litellm.Timeout | asyncio.TimeoutError | TimeoutError) or status == 408:
+        return ProviderError("timeout", text, retryable=True)
+    if isinstance(exc, litellm.ContextWindowExceededError):
+        return ProviderError("context_window", text)
+    if isinstance(exc, litellm.BadRequestError | litellm.NotFoundError | litellm.UnprocessableEntityError):
+        return ProviderError("bad_request", text)
+    if isinstance(exc, litellm.APIConnectionError):
+        return ProviderError("connection", text, retryable=True)
+    if isinstance(exc, litellm.InternalServerError | litellm.ServiceUnavailableError | litellm.BadGatewayError) or (
+        isinstance(status, int) and status >= 500
+    ):
+        return ProviderError("server_error", text, retryable=True)
+    return ProviderError("api_error", text)
 
 
 class LiteLLMProvider:
-    """Hosted and local-server models through ``litellm.acompletion``, priced from litellm's bundled
-    map or from harness.toml."""
+    """Hosted and local-server models through ``litellm.acompletion``, priced exactly per call."""
 
     name = "litellm"
 
-    async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion:
-        import litellm
+    def __init__(self, retry: RetryPolicy | None = None) -> None:
+        self.retry = retry or RetryPolicy()
 
+    # ---- checks before a run -------------------------------------------------------------------
+
+    def check(self, model: Any) -> None:
+        """Fail fast (one line) when the model's key is missing from the environment; import litellm now."""
+        litellm_module()
+        if model.api_key_env:
+            if not os.environ.get(model.api_key_env):
+                raise HarnessError(
+                    f"model {model.name!r}: environment variable {model.api_key_env} is not set; "
+                    "export the API key in it (keys are read from the environment only)"
+                )
+            return
+        if model.api_base:
+            return  # a local or self-hosted server: it may need no key
+        try:
+            missing = litellm_module().validate_environment(model=model.route).get("missing_keys") or []
+        except Exception:
+            missing = []
+        if missing:
+            raise HarnessError(
+                f"model {model.name!r} (route {model.route!r}) needs {', '.join(missing)} in the environment; "
+                f"export it, or name the variable with api_key_env in [models.{model.name}]"
+            )
+
+    # ---- calls -------------------------------------------------------------------------------
+
+    def _kwargs(self, model: Any, messages: Sequence[Message], params: dict[str, Any]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": model.route,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "timeout": model.timeout_s,
             "max_tokens": model.max_tokens,
             **{k: v for k, v in (("temperature", model.temperature), ("top_p", model.top_p),
                                  ("seed", model.seed), ("api_base", model.api_base)) if v is not None},
             **model.params,
             **params,
         }
+        kwargs["timeout"] = float(params.get("timeout") or model.timeout_s)
+        kwargs["num_retries"] = 0  # retries are ours: litellm's and the openai client's are off
+        kwargs["max_retries"] = 0
         if model.api_key_env:
-            kwargs["api_key"] = os.environ.get(model.api_key_env)
-        start = time.perf_counter()
-        resp = await litellm.acompletion(**kwargs)
-        latency = time.perf_counter() - start
+            kwargs["api_key"] = os.environ.get(model.api_key_env, "")
+        elif model.api_base and "api_key" not in kwargs:
+            kwargs["api_key"] = os.environ.get("OPENAI_API_KEY") or "none"  # keyless local servers
+        return kwargs
+
+    async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion:
+        """One call with retries; raises :class:`ProviderError` (never leaking a key) when it fails."""
+        litellm = litellm_module()
+        kwargs = self._kwargs(model, messages, params)
+        secrets = [kwargs.get("api_key") or ""]
+        retries = int(getattr(model, "max_retries", 4))
+        guard = kwargs["timeout"] * 1.5 + 5.0  # in case a transport ignores the timeout
+        for attempt in range(retries + 1):
+            start = time.perf_counter()
+            try:
+                resp = await asyncio.wait_for(litellm.acompletion(**kwargs), guard)
+            except Exception as exc:
+                err = classify(exc, secrets)
+                if not err.retryable or attempt == retries:
+                    if err.retryable:
+                        err.args = (f"{err.args[0]} (after {retries} retries)",)
+                    raise err from None
+                await asyncio.sleep(self.retry.delay(attempt, retry_after_seconds(exc)))
+                continue
+            return self._completion(model, resp, time.perf_counter() - start)
+        raise AssertionError("unreachable")
+
+    def _completion(self, model: Any, resp: Any, latency: float) -> Completion:
         usage = getattr(resp, "usage", None)
         tin = int(getattr(usage, "prompt_tokens", 0) or 0)
         tout = int(getattr(usage, "completion_tokens", 0) or 0)
-        if model.input_cost_per_mtok is not None:
-            cost = (tin * model.input_cost_per_mtok + tout * model.output_cost_per_mtok) / 1e6
-        else:
-            cost = float(litellm.completion_cost(completion_response=resp, model=model.route))
-        choice = resp.choices[0]
+        cost = self.cost(model, resp, tin, tout)
+        choices = getattr(resp, "choices", None) or []
+        if not choices:  # billed (it has a usage block) but unusable
+            raise ProviderError("no_output", "the response has no choices", input_tokens=tin,
+                                output_tokens=tout, billed_cost=cost)
+        if cost is None:
+            raise ProviderError("cost_unknown", "the provider reported no cost and the model has no price",
+                                input_tokens=tin, output_tokens=tout, billed_cost=None)
+        message = getattr(choices[0], "message", None)
         return Completion(
-            text=choice.message.content or "", input_tokens=tin, output_tokens=tout, cost_usd=cost,
-            latency_s=latency, model=model.name, finish_reason=getattr(choice, "finish_reason", None),
+            text=getattr(message, "content", None) or "", input_tokens=tin, output_tokens=tout,
+            cost_usd=cost, latency_s=latency, model=model.name,
+            finish_reason=getattr(choices[0], "finish_reason", None),
         )
+
+    def cost(self, model: Any, resp: Any, tin: int, tout: int) -> float | None:
+        """Dollars for one response: reported by the provider, from harness.toml, or the bundled map."""
+        usage = getattr(resp, "usage", None)
+        if getattr(model, "cost_from_response", False):
+            reported = getattr(usage, "cost", None)
+            if reported is None and isinstance(usage, dict):
+                reported = usage.get("cost")
+            if reported is not None:
+                return float(reported)
+        if model.input_cost_per_mtok is not None:
+            price = resolve_price(model)
+            return price.cost(tin, tout) if price else None
+        key = map_key(model.route)
+        if key is None:
+            return None
+        try:
+            return float(litellm_module().completion_cost(completion_response=resp, model=key))
+        except Exception:
+            price = resolve_price(model)
+            return price.cost(tin, tout) if price else None

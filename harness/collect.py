@@ -1,0 +1,400 @@
+"""The collection pipeline: N attempts of each model on each task, solved, verified and stored.
+
+An asyncio pipeline in one process: ``concurrency`` attempt workers take (task, model, index) items
+from a queue; each solves through a :class:`~harness.metering.MeteredClient` (per-model limits and the
+spend cap), then verifies in a process pool bounded by the machine's cores; a writer commits finished
+attempts in batched transactions and notifies observers. Attempts already stored (not errors) are not
+planned again, so a collection killed at any point resumes where it stopped and pays nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import os
+import signal
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.attempt import Attempt, fingerprint
+from harness.config import Config, ModelConfig
+from harness.errors import HarnessError
+from harness.metering import (
+    AuthenticationFailed,
+    MeteredClient,
+    ModelGate,
+    ProviderError,
+    SpendCapReached,
+    SpendLedger,
+    env_secrets,
+    redact,
+)
+from harness.pricing import resolve_price
+from harness.types import Candidate, Domain, Task, Verdict
+
+BATCH_MAX = 512
+BATCH_WAIT_S = 0.02
+
+
+def available_cores() -> int:
+    """Cores this process may use (affinity-aware)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent only
+
+
+def verify_in_worker(verifier: Any, task: Task, candidate: Candidate) -> Verdict:
+    """Run a verifier (in a worker process); an exception becomes an ``error`` verdict."""
+    try:
+        verdict = verifier.verify(task, candidate)
+        if not isinstance(verdict, Verdict):
+            return Verdict("error", error_kind="verifier_bad_result",
+                           detail={"error": f"verify returned {type(verdict).__name__}, not Verdict"})
+        return verdict
+    except Exception as exc:
+        return Verdict("error", error_kind="verifier_exception", detail={"error": f"{type(exc).__name__}: {exc}"[:500]})
+
+
+@dataclass(frozen=True)
+class Work:
+    """One planned attempt."""
+
+    task: Task
+    model: str
+    index: int
+
+
+@dataclass
+class ModelStats:
+    """Per-model counts for the progress display and the summary."""
+
+    planned: int = 0
+    already_done: int = 0
+    done: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+    cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def pass_rate(self) -> float | None:
+        judged = self.passed + self.failed
+        return self.passed / judged if judged else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "planned": self.planned, "already_done": self.already_done, "done": self.done,
+            "passed": self.passed, "failed": self.failed, "errors": dict(self.errors),
+            "skipped_spend_cap": self.skipped, "cost_usd": self.cost_usd, "pass_rate": self.pass_rate,
+            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+        }
+
+
+@dataclass
+class CollectOptions:
+    """What ``harness collect`` was asked to do."""
+
+    domain: str
+    models: Sequence[str]
+    attempts: int = 1
+    limit: int | None = None
+    max_spend: float | None = None
+    concurrency: int | None = None
+    verify_workers: int | None = None
+    run_id: str | None = None
+
+
+class Collector:
+    """Plans and runs one collection against a store. ``on_update`` is called after each batch."""
+
+    def __init__(self, config: Config, registry: Any, store: Any, options: CollectOptions,
+                 on_update: Callable[[Collector], None] | None = None) -> None:
+        if options.attempts < 1:
+            raise HarnessError(f"--attempts must be at least 1 (got {options.attempts})")
+        if options.max_spend is not None and options.max_spend < 0:
+            raise HarnessError(f"--max-spend must be at least 0 (got {options.max_spend})")
+        if not options.models:
+            raise HarnessError("no models to collect: pass --models a,b or set [run] models in harness.toml")
+        self.config = config
+        self.registry = registry
+        self.store = store
+        self.options = options
+        self.on_update = on_update
+        self.domain: Domain = registry.domain(options.domain)
+        self.models: dict[str, ModelConfig] = {m: config.model(m) for m in dict.fromkeys(options.models)}
+        self.providers = {m: registry.provider(c.provider) for m, c in self.models.items()}
+        self.prices = {m: resolve_price(c) for m, c in self.models.items()}
+        self.fingerprints = {
+            m: fingerprint(c.sampling, self.domain.name, self.domain.version) for m, c in self.models.items()
+        }
+        self.run_id = options.run_id or f"collect-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self.ledger = SpendLedger(options.max_spend)
+        self.stats = {m: ModelStats() for m in self.models}
+        self.secrets = env_secrets(list(self.models.values()))
+        self.stopped: str | None = None
+        self.fatal: str | None = None
+        self.observer_errors = 0
+        self.started = time.monotonic()
+        self.finished: float | None = None
+        self._pending: list[Attempt] = []
+        self._work: deque[Work] = deque()
+        self._wake: asyncio.Event | None = None
+
+    # ---- planning --------------------------------------------------------------------------------
+
+    def preflight(self) -> None:
+        """Fail before any call: missing keys, and models that cannot be capped under --max-spend."""
+        for name, model in self.models.items():
+            check = getattr(self.providers[name], "check", None)
+            if callable(check):
+                check(model)
+            if self.options.max_spend is not None and self.prices[name] is None:
+                raise HarnessError(
+                    f"model {name!r} has no price, so its calls cannot be reserved under --max-spend; set "
+                    f"input_cost_per_mtok and output_cost_per_mtok (an upper bound) in [models.{name}]"
+                )
+
+    def tasks(self) -> list[Task]:
+        opts = self.config.domain(self.domain.name).as_options()
+        if self.options.limit is not None:
+            if self.options.limit < 1:
+                raise HarnessError(f"--limit must be at least 1 (got {self.options.limit})")
+            opts["limit"] = min(self.options.limit, opts.get("limit") or self.options.limit)
+        tasks = self.domain.source.tasks(opts)
+        if self.options.limit is not None:
+            tasks = itertools.islice(tasks, self.options.limit)
+        out = list(tasks)
+        ids = Counter(t.id for t in out)
+        dup = [i for i, n in ids.items() if n > 1]
+        if dup:
+            raise HarnessError(f"domain {self.domain.name!r} yields task id {dup[0]!r} more than once")
+        return out
+
+    def plan(self) -> list[Work]:
+        """Every attempt not yet stored, task-major so an interrupted run leaves whole tasks."""
+        tasks = self.tasks()
+        done = {
+            m: self.store.completed(self.domain.name, m, self.fingerprints[m]) for m in self.models
+        }
+        work: list[Work] = []
+        for task in tasks:
+            for m in self.models:
+                for i in range(self.options.attempts):
+                    self.stats[m].planned += 1
+                    if (task.id, i) in done[m]:
+                        self.stats[m].already_done += 1
+                    else:
+                        work.append(Work(task, m, i))
+        return work
+
+    # ---- running ---------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        """Plan, run to the end (or the cap, Ctrl-C, an auth failure), and return the summary."""
+        self.preflight()
+        work = self.plan()
+        self._work = deque(work)
+        if not work:
+            self.finished = time.monotonic()
+            return self.summary()
+        workers = self.options.verify_workers or min(available_cores(), len(work))
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+        interrupted = False
+        try:
+            pool.submit(int).result()  # start the workers now, before the event loop and its threads
+            self.started = time.monotonic()
+            asyncio.run(self._main(pool))
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stopped = "interrupted"
+        finally:
+            self._flush()
+            self.finished = time.monotonic()
+            _shutdown(pool, force=interrupted or self.fatal is not None)
+        if interrupted:
+            raise KeyboardInterrupt
+        if self.fatal:
+            raise HarnessError(self.fatal)
+        return self.summary()
+
+    async def _main(self, pool: concurrent.futures.Executor) -> None:
+        self._wake = asyncio.Event()
+        self.gates = {
+            m: ModelGate(c.concurrency, c.rpm, c.tpm) for m, c in self.models.items()
+        }
+        n = self.options.concurrency or sum(c.concurrency for c in self.models.values())
+        n = max(1, min(n, len(self._work)))
+        writer = asyncio.create_task(self._writer())
+        workers = [asyncio.create_task(self._worker(pool)) for _ in range(n)]
+        try:
+            await asyncio.gather(*workers)
+        except AuthenticationFailed:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    async def _worker(self, pool: concurrent.futures.Executor) -> None:
+        while self._work and self.fatal is None:
+            work = self._work.popleft()
+            attempt = await self._attempt(work, pool)
+            if attempt is not None:
+                self._pending.append(attempt)
+                assert self._wake is not None
+                self._wake.set()
+
+    async def _attempt(self, work: Work, pool: concurrent.futures.Executor) -> Attempt | None:
+        cfg = self.models[work.model]
+        client = MeteredClient(cfg, self.providers[work.model], self.ledger, self.gates[work.model],
+                               self.prices[work.model])
+        started = time.time()
+        candidate: Candidate | None = None
+        try:
+            candidate = await self.domain.solver.solve(work.task, client)
+            if isinstance(client.failure, AuthenticationFailed):
+                raise client.failure  # the solver swallowed it; the run must still stop
+            if not isinstance(candidate, Candidate):
+                raise TypeError(f"solver returned {type(candidate).__name__}, not Candidate")
+        except SpendCapReached:
+            if client.totals.calls == 0:
+                self.stats[work.model].skipped += 1
+                self.stopped = "spend_cap"
+                return None
+            return self._error(work, client, started, "spend_cap", "the spend cap stopped this attempt")
+        except AuthenticationFailed:
+            env = cfg.api_key_env or "the provider's key variable"
+            self.fatal = (
+                f"model {work.model!r} (route {cfg.route!r}): the provider rejected the API key "
+                f"(authentication failed); check {env} and run again - completed attempts are kept"
+            )
+            raise
+        except ProviderError as exc:
+            return self._error(work, client, started, exc.kind, str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return self._error(work, client, started, "solver_exception", f"{type(exc).__name__}: {exc}")
+        loop = asyncio.get_running_loop()
+        try:
+            verdict = await loop.run_in_executor(pool, verify_in_worker, self.domain.verifier, work.task, candidate)
+        except asyncio.CancelledError:
+            # Paid for but not verified: keep what it cost (recorded as an error, retried next run).
+            self._pending.append(self._error(work, client, started, "interrupted", "verification interrupted",
+                                             candidate))
+            raise
+        except Exception as exc:  # the pool broke (a verifier crashed its worker)
+            verdict = Verdict("error", error_kind="verifier_crashed", detail={"error": f"{type(exc).__name__}: {exc}"})
+        return self._record(work, client, started, verdict, candidate)
+
+    def _record(self, work: Work, client: MeteredClient, started: float, verdict: Verdict,
+                candidate: Candidate | None, error: str | None = None) -> Attempt:
+        t = client.totals
+        detail: dict[str, Any] = {"calls": t.calls}
+        if candidate is not None:
+            detail["answer"] = candidate.answer
+            if candidate.detail:
+                detail["candidate"] = dict(candidate.detail)
+        if verdict.detail:
+            detail["verdict"] = dict(verdict.detail)
+        if error:
+            detail["error"] = redact(error, self.secrets)[:500]
+        if t.cost_estimated:
+            detail["cost_estimated"] = True
+        return Attempt(
+            domain=self.domain.name, task_id=work.task.id, model=work.model,
+            fingerprint=self.fingerprints[work.model], index=work.index, verdict=verdict.status,
+            cost_usd=t.cost_usd, run_id=self.run_id, input_tokens=t.input_tokens,
+            output_tokens=t.output_tokens, latency_s=t.latency_s, error_kind=verdict.error_kind,
+            correct=verdict.correct, params=self.models[work.model].sampling, detail=detail,
+            prompt=candidate.prompt if candidate else None,
+            response=candidate.response if candidate else None, started_at=started, finished_at=time.time(),
+        )
+
+    def _error(self, work: Work, client: MeteredClient, started: float, kind: str, message: str,
+               candidate: Candidate | None = None) -> Attempt:
+        return self._record(work, client, started, Verdict("error", error_kind=kind), candidate, message)
+
+    # ---- writing ---------------------------------------------------------------------------------
+
+    async def _writer(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if len(self._pending) < BATCH_MAX:
+                await asyncio.sleep(BATCH_WAIT_S)  # let a few more finish: one transaction for all
+            self._flush()
+
+    def _flush(self) -> None:
+        """Commit the finished attempts in one transaction, then tell the observers."""
+        while self._pending:
+            batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
+            written = self.store.record(batch)
+            for a in written:
+                s = self.stats[a.model]
+                s.done += 1
+                s.cost_usd += a.cost_usd
+                s.input_tokens += a.input_tokens or 0
+                s.output_tokens += a.output_tokens or 0
+                if a.verdict == "passed":
+                    s.passed += 1
+                elif a.verdict == "failed":
+                    s.failed += 1
+                else:
+                    s.errors[a.error_kind or "unknown"] += 1
+                try:
+                    self.registry.notify_attempt(a)
+                except Exception:
+                    self.observer_errors += 1
+        if self.on_update is not None:
+            self.on_update(self)
+
+    # ---- reporting -------------------------------------------------------------------------------
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    def summary(self) -> dict[str, Any]:
+        done = sum(s.done for s in self.stats.values())
+        skipped = sum(s.skipped for s in self.stats.values())
+        return {
+            "domain": self.domain.name,
+            "run_id": self.run_id,
+            "models": {m: s.as_dict() for m, s in self.stats.items()},
+            "fingerprints": dict(self.fingerprints),
+            "planned": sum(s.planned for s in self.stats.values()),
+            "already_done": sum(s.already_done for s in self.stats.values()),
+            "done": done,
+            "errors": sum(sum(s.errors.values()) for s in self.stats.values()),
+            "skipped_spend_cap": skipped,
+            "spend_usd": self.ledger.spent,
+            "max_spend_usd": self.options.max_spend,
+            "stopped": self.stopped,
+            "elapsed_s": self.elapsed,
+            "attempts_per_s": done / self.elapsed if self.elapsed > 0 else None,
+            "observer_errors": self.observer_errors,
+        }
+
+
+def _shutdown(pool: concurrent.futures.ProcessPoolExecutor, force: bool) -> None:
+    """Stop the verification workers; on an interruption do not wait for running verifications."""
+    if force:
+        for p in list(getattr(pool, "_processes", {}).values()):
+            p.terminate()
+    pool.shutdown(wait=not force, cancel_futures=True)

@@ -1,0 +1,246 @@
+"""Metering of model calls: the spend cap, per-model rate limits, and the client a solver gets.
+
+Every model call of a collection goes through a :class:`MeteredClient`. Before the call it takes a slot
+of the model's :class:`ModelGate` (concurrency, requests and tokens per minute), then reserves the
+call's worst-case cost (prompt tokens plus the maximum output tokens at the model's price) in the
+:class:`SpendLedger`; a call that could take the spend over the cap is never started. After the call the
+reservation is replaced by the billed cost. The client also adds up the tokens and dollars of all calls
+of one attempt, so an attempt that fails after some calls were billed still records what it cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from harness.pricing import Price
+from harness.types import Completion, Message
+
+#: Safety margin on the local prompt-token count (providers' tokenizers differ from litellm's count).
+PROMPT_MARGIN = 1.25
+PROMPT_SLACK_TOKENS = 16
+
+
+class ProviderError(Exception):
+    """A model call failed. ``kind`` classifies it (timeout, rate_limit, server_error, auth, ...).
+
+    ``billed_cost`` is what the provider charged for the failed call (0 when it charged nothing, None
+    when it charged an unknown amount); tokens likewise. The message never contains an API key.
+    """
+
+    def __init__(self, kind: str, message: str, *, retryable: bool = False, input_tokens: int = 0,
+                 output_tokens: int = 0, billed_cost: float | None = 0.0) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retryable = retryable
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+        self.billed_cost = billed_cost
+
+
+class AuthenticationFailed(ProviderError):
+    """The provider rejected the credentials: retrying cannot help, so a collection stops at once."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("auth", message, retryable=False)
+
+
+class SpendCapReached(Exception):
+    """The next call could take the spend over ``--max-spend``; it was not started."""
+
+
+_KEYLIKE = re.compile(r"\b(sk|pk|rk|key|api|fw|gsk|xai|hf)[-_][A-Za-z0-9_\-]{8,}")
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Remove secret values (and anything shaped like an API key) from a message."""
+    for s in secrets:
+        if s and len(s) >= 4:
+            text = text.replace(s, "[redacted]")
+    return _KEYLIKE.sub("[redacted]", text)
+
+
+def env_secrets(models: Sequence[Any] = ()) -> list[str]:
+    """The values of the environment variables that hold keys: named by models, or *_KEY / *_TOKEN."""
+    names = {m.api_key_env for m in models if getattr(m, "api_key_env", None)}
+    names |= {k for k in os.environ if k.endswith(("_KEY", "_TOKEN", "_SECRET"))}
+    return sorted((os.environ[n] for n in names if os.environ.get(n)), key=len, reverse=True)
+
+
+class SpendLedger:
+    """Dollars spent and reserved under an optional hard cap (one asyncio loop; no locks needed).
+
+    A reservation that does not fit waits while other reservations are outstanding (they may release
+    money when they settle); it is refused with :class:`SpendCapReached` once it cannot fit even then.
+    """
+
+    def __init__(self, cap: float | None = None) -> None:
+        self.cap = cap
+        self.spent = 0.0
+        self.reserved = 0.0
+        self.overrun = 0.0  # dollars billed above a call's reservation (a provider exceeding max_tokens)
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def fits_ever(self, amount: float) -> bool:
+        return self.cap is None or self.spent + amount <= self.cap
+
+    async def reserve(self, amount: float) -> float:
+        """Reserve ``amount`` dollars; returns it (pass it to :meth:`settle`)."""
+        if amount < 0 or math.isnan(amount):
+            raise ValueError(f"reservation must be a non-negative amount, got {amount}")
+        while True:
+            if not self.fits_ever(amount):
+                raise SpendCapReached(
+                    f"a call that may cost ${amount:.6f} does not fit under the cap (${self.cap:.6f}; "
+                    f"spent ${self.spent:.6f})"
+                )
+            if self.cap is None or self.spent + self.reserved + amount <= self.cap:
+                self.reserved += amount
+                return amount
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await fut
+            finally:
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+
+    def settle(self, reserved: float, cost: float) -> None:
+        """Replace a reservation by the billed cost (synchronous, so it is safe in ``finally``)."""
+        self.reserved = max(self.reserved - reserved, 0.0)
+        self.spent += cost
+        self.overrun += max(cost - reserved, 0.0) if self.cap is not None else 0.0
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+
+class TokenBucket:
+    """A rate limit of ``per_minute`` units, refilled continuously, with one second of burst."""
+
+    def __init__(self, per_minute: float) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate)
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    async def take(self, n: float = 1.0) -> None:
+        """Wait until ``n`` units may be spent (a request larger than the burst leaves a debt)."""
+        need = min(n, self.capacity)
+        while True:
+            self._refill()
+            if self.tokens >= need:
+                self.tokens -= n
+                return
+            await asyncio.sleep((need - self.tokens) / self.rate)
+
+
+class ModelGate:
+    """The per-model limits: concurrent calls, requests per minute, tokens per minute."""
+
+    def __init__(self, concurrency: int, rpm: int | None = None, tpm: int | None = None) -> None:
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.rpm = TokenBucket(rpm) if rpm else None
+        self.tpm = TokenBucket(tpm) if tpm else None
+
+    @asynccontextmanager
+    async def slot(self, tokens: int) -> AsyncIterator[None]:
+        async with self.semaphore:
+            if self.rpm is not None:
+                await self.rpm.take(1)
+            if self.tpm is not None:
+                await self.tpm.take(tokens)
+            yield
+
+
+def count_prompt_tokens(route: str, messages: Sequence[Message]) -> int:
+    """Prompt tokens as litellm counts them (the model's tokenizer where known, else tiktoken)."""
+    import litellm
+
+    try:
+        return int(litellm.token_counter(model=route, messages=[_msg(m) for m in messages]))
+    except Exception:  # an unknown tokenizer: a generous character-based bound
+        return sum(len(m.content) for m in messages) // 2 + 8 * len(messages)
+
+
+def _msg(m: Message) -> dict[str, str]:
+    return {"role": m.role, "content": m.content}
+
+
+@dataclass
+class CallTotals:
+    """What the calls of one attempt cost so far."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    cost_estimated: bool = False
+
+
+class MeteredClient:
+    """The :class:`harness.ModelClient` a solver gets for one attempt: capped, limited and counted."""
+
+    def __init__(self, model: Any, provider: Any, ledger: SpendLedger, gate: ModelGate,
+                 price: Price | None) -> None:
+        self.name: str = model.name
+        self.model = model
+        self.provider = provider
+        self.ledger = ledger
+        self.gate = gate
+        self.price = price
+        self.totals = CallTotals()
+        self.failure: ProviderError | None = None  # the last failed call (seen even if the solver catches it)
+
+    def worst_case(self, prompt_tokens: int, max_tokens: int) -> float | None:
+        """The most a call can cost: prompt tokens (with margin) plus every output token allowed."""
+        if self.price is None:
+            return None
+        bound = math.ceil(prompt_tokens * PROMPT_MARGIN) + PROMPT_SLACK_TOKENS
+        return self.price.cost(bound, max_tokens)
+
+    async def complete(self, messages: Sequence[Message], **params: Any) -> Completion:
+        max_tokens = int(params.get("max_tokens") or self.model.max_tokens)
+        params["max_tokens"] = max_tokens
+        prompt_tokens = count_prompt_tokens(self.model.route, messages)
+        worst = self.worst_case(prompt_tokens, max_tokens)
+        if worst is None and self.ledger.cap is not None:
+            raise SpendCapReached(f"model {self.name!r} has no price to reserve against --max-spend")
+        async with self.gate.slot(prompt_tokens + max_tokens):
+            reserved = await self.ledger.reserve(worst or 0.0)
+            billed = 0.0
+            try:
+                completion = await self.provider.complete(self.model, messages, **params)
+                billed = float(completion.cost_usd)
+            except ProviderError as exc:
+                self.failure = exc
+                billed = reserved if exc.billed_cost is None else float(exc.billed_cost)
+                self._add(exc.input_tokens, exc.output_tokens, billed, 0.0, estimated=exc.billed_cost is None)
+                raise
+            finally:
+                self.ledger.settle(reserved, billed)
+        self._add(completion.input_tokens, completion.output_tokens, billed, completion.latency_s)
+        return completion
+
+    def _add(self, tin: int, tout: int, cost: float, latency: float, estimated: bool = False) -> None:
+        t = self.totals
+        t.calls += 1
+        t.input_tokens += int(tin or 0)
+        t.output_tokens += int(tout or 0)
+        t.cost_usd += cost
+        t.latency_s += latency
+        t.cost_estimated = t.cost_estimated or estimated
