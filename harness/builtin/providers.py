@@ -6,8 +6,12 @@ from typing import Any
 
 from harness.hookspecs import hookimpl
 from harness.providers.litellm_provider import LiteLLMProvider
+from harness.providers.local import LocalProvider
+from harness.providers.replay import ReplayProvider
 
 
 @hookimpl
 def register_providers(register: Any) -> None:
     register(LiteLLMProvider())
+    register(LocalProvider())
+    register(ReplayProvider())

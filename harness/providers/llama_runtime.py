@@ -1,0 +1,253 @@
+"""In-process llama.cpp models: load once per process, generate one request at a time on all cores.
+
+The local models run in this process through ``llama-cpp-python``. A llama.cpp context is not thread
+safe and one generation already uses every core, so generations are serialised by one process-wide
+lock (two at once would only oversubscribe the cores) and, from async code, run on one dedicated
+worker thread so the event loop never blocks. This module knows nothing about litellm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import math
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.errors import HarnessError, NotAvailableError
+from harness.providers.weights import QWEN25_CODER_05B, QWEN25_CODER_15B, WeightsSpec, assemble
+
+T = TypeVar("T")
+
+#: Local model name (the part after ``local/`` in a route) -> its weights.
+MODELS: dict[str, WeightsSpec] = {
+    "qwen2.5-coder-0.5b-instruct": QWEN25_CODER_05B,
+    "qwen2.5-coder-1.5b-instruct": QWEN25_CODER_15B,
+}
+
+#: Sampling defaults when a request leaves them out: Qwen2.5-Coder's own generation_config.json
+#: (temperature 0.7, top_p 0.8, top_k 20, repetition_penalty 1.05), and no min_p cut-off.
+DEFAULTS: dict[str, Any] = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repeat_penalty": 1.05,
+                            "min_p": 0.0}
+#: Extra llama.cpp sampling settings a request may pass through (litellm forwards unknown params).
+PASSTHROUGH = ("top_k", "min_p", "typical_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
+DEFAULT_N_CTX = 16384
+
+GENERATION_LOCK = threading.Lock()
+_LOAD_LOCK = threading.Lock()
+_LOADED: dict[str, Any] = {}
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="harness-local")
+
+
+class UnknownLocalModel(HarnessError):
+    """A route names a local model the harness does not ship."""
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One local generation: text, exact token counts, and why it stopped."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    seed: int
+    #: ``"timeout"`` or ``"cancelled"`` when generation was cut short, else ``None``.
+    interrupted: str | None = None
+    seconds: float = 0.0
+
+
+def thread_count() -> int:
+    """Threads for llama.cpp: ``$HARNESS_LOCAL_THREADS``, else the cores this process may use
+    (CPU affinity and any cgroup CPU quota), so generation never oversubscribes them."""
+    env = os.environ.get("HARNESS_LOCAL_THREADS")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if n <= 0:
+            raise HarnessError(f"HARNESS_LOCAL_THREADS must be a positive integer, got {env!r}")
+        return n
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def context_size() -> int:
+    """Context window in tokens: ``$HARNESS_LOCAL_N_CTX``, else 16384 (Qwen2.5-Coder trains on 32768)."""
+    env = os.environ.get("HARNESS_LOCAL_N_CTX", str(DEFAULT_N_CTX))
+    try:
+        n = int(env)
+    except ValueError:
+        n = 0
+    if n < 256:
+        raise HarnessError(f"HARNESS_LOCAL_N_CTX must be an integer >= 256, got {env!r}")
+    return n
+
+
+def spec_for(name: str) -> WeightsSpec:
+    """The weights of local model ``name``; an unknown name is a clear error listing the known ones."""
+    if name not in MODELS:
+        known = ", ".join(f"local/{m}" for m in MODELS)
+        raise UnknownLocalModel(f"unknown local model {name!r}: use one of {known}")
+    return MODELS[name]
+
+
+def _llama_class() -> type:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise NotAvailableError(
+            f"the local models need llama-cpp-python ({exc}): run pip install 'llama-cpp-python>=0.3.8'"
+        ) from None
+
+    class InterruptibleLlama(Llama):  # type: ignore[misc, valid-type]
+        """llama.cpp with a per-token check, so a deadline or a cancelled request stops generation."""
+
+        stop_check: Callable[[], bool] | None = None
+
+        def generate(self, tokens: Sequence[int], **kwargs: Any) -> Any:
+            for token in super().generate(tokens, **kwargs):
+                check = self.stop_check
+                if check is not None and check():
+                    return
+                yield token
+
+    return InterruptibleLlama
+
+
+_LLAMA_CLASS: type | None = None
+
+
+def load(name: str, *, progress: bool = True) -> Any:
+    """The loaded model ``name`` (assembling its weights on first use); later calls return it at once."""
+    global _LLAMA_CLASS
+    model = _LOADED.get(name)
+    if model is not None:
+        return model
+    spec = spec_for(name)
+    with _LOAD_LOCK:
+        if name in _LOADED:
+            return _LOADED[name]
+        path = assemble(spec, progress=progress)
+        if _LLAMA_CLASS is None:
+            _LLAMA_CLASS = _llama_class()
+        threads = thread_count()
+        try:
+            model = _LLAMA_CLASS(
+                model_path=str(path), n_ctx=context_size(), n_threads=threads, n_threads_batch=threads,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise HarnessError(f"llama.cpp could not load {path} ({exc}): delete it and retry") from None
+        _LOADED[name] = model
+        return model
+
+
+@atexit.register
+def unload() -> None:
+    """Free every loaded model (at exit, before interpreter teardown makes llama.cpp's own cleanup fail)."""
+    with _LOAD_LOCK:
+        while _LOADED:
+            _, model = _LOADED.popitem()
+            model.close()
+
+
+def loaded() -> list[str]:
+    """Names of the models loaded in this process."""
+    return list(_LOADED)
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # OpenAI content parts
+        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping))
+    return "" if content is None else str(content)
+
+
+def chat(
+    name: str,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+    stop: str | list[str] | None = None,
+    timeout_s: float | None = None,
+    cancel: threading.Event | None = None,
+    **extra: Any,
+) -> ChatResult:
+    """Generate a chat reply with the model's own chat template; blocks (call it off the event loop).
+
+    A fixed ``seed`` gives the same text for the same request; ``seed=None`` draws a fresh one.
+    ``timeout_s`` counts from the start of generation (not the wait for the lock).
+    """
+    llm = load(name)
+    msgs = [{"role": m.get("role", "user"), "content": _text(m.get("content"))} for m in messages]
+    used_seed = secrets.randbits(31) if seed is None else int(seed)
+    sampling = {**DEFAULTS, **{k: v for k, v in extra.items() if k in PASSTHROUGH and v is not None}}
+    if temperature is not None:
+        sampling["temperature"] = float(temperature)
+    if top_p is not None:
+        sampling["top_p"] = float(top_p)
+    with GENERATION_LOCK:
+        start = time.monotonic()
+        deadline = start + timeout_s if timeout_s else math.inf
+        why: list[str] = []
+
+        def stop_check() -> bool:
+            if cancel is not None and cancel.is_set():
+                why.append("cancelled")
+            elif time.monotonic() > deadline:
+                why.append("timeout")
+            return bool(why)
+
+        llm.stop_check = stop_check
+        try:
+            out = llm.create_chat_completion(
+                messages=msgs, max_tokens=max_tokens, seed=used_seed, stop=stop or [], **sampling
+            )
+        finally:
+            llm.stop_check = None
+        seconds = time.monotonic() - start
+    choice = out["choices"][0]
+    usage = out.get("usage") or {}
+    return ChatResult(
+        text=choice["message"].get("content") or "",
+        prompt_tokens=int(usage.get("prompt_tokens", 0)),
+        completion_tokens=int(usage.get("completion_tokens", 0)),
+        finish_reason=choice.get("finish_reason") or "stop",
+        seed=used_seed,
+        interrupted=why[0] if why else None,
+        seconds=seconds,
+    )
+
+
+async def run_local(fn: Callable[..., T], *args: Any, on_cancel: threading.Event | None = None,
+                    **kwargs: Any) -> T:
+    """Run ``fn`` on the local-model worker thread; if the caller is cancelled, set ``on_cancel``
+    (which ``fn`` watches) so the thread stops early instead of finishing unwanted work."""
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(_EXECUTOR, lambda: fn(*args, **kwargs))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        if on_cancel is not None:
+            on_cancel.set()
+        future.cancel()
+        raise

