@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness_math.equivalence import shutdown_pool
 from harness_math.generator import generate
-from harness_math.parallel import available_cores, verify_many
+from harness_math.parallel import available_cores, make_pool, verify_many
 from harness_math.sources import MathSource
 from harness_math.verifier import MathVerifier
 
@@ -85,28 +85,32 @@ def main() -> None:
     import math_verify  # noqa: F401  (import cost is not verification cost)
 
     pairs, label = gsm8k_pairs(args.n)
+    lpairs = latex_pairs(args.latex * 2 + 8)
+    serial_latex, pool_latex = lpairs[: args.latex], lpairs[args.latex : 2 * args.latex]  # distinct pairs
+    verify_many(verifier, lpairs[-8:], workers=1)  # load the LaTeX parser before timing
+
+    start = time.perf_counter()
+    pool = make_pool(args.workers)
+    list(pool.map(int, range(args.workers * 4)))  # start every worker (and its math-verify import)
+    print(f"worker pool of {args.workers} processes started in {time.perf_counter() - start:.3f} s")
+
     print(f"GSM8K-style, exact comparison: {args.n} answers from {label}")
     serial = timed("serial, in process", lambda: verify_many(verifier, pairs, workers=1), args.n)
-    parallel = timed(
-        f"parallel, {args.workers} workers (incl. pool start)",
-        lambda: verify_many(verifier, pairs, workers=args.workers),
-        args.n,
-    )
+    parallel = timed(f"parallel, {args.workers} workers", lambda: verify_many(verifier, pairs, pool=pool), args.n)
     assert [v.status for v in serial] == [v.status for v in parallel]
     assert sum(v.passed for v in serial) == (args.n + 1) // 2
 
-    lpairs = latex_pairs(args.latex)
     print(f"MATH-style, math-verify equivalence: {args.latex} distinct LaTeX answers")
-    timed("serial, in process (main thread)", lambda: verify_many(verifier, lpairs, workers=1), args.latex)
-    lpairs2 = latex_pairs(args.latex * 2)[args.latex :]  # fresh pairs: no cache from the serial run
+    timed("serial, in process (main thread)", lambda: verify_many(verifier, serial_latex, workers=1), args.latex)
     timed(
-        f"parallel, {args.workers} workers (incl. pool start)",
-        lambda: verify_many(verifier, lpairs2, workers=args.workers, chunk_size=16),
+        f"parallel, {args.workers} workers",
+        lambda: verify_many(verifier, pool_latex, pool=pool, chunk_size=8),
         args.latex,
     )
+    pool.shutdown()
 
     out: list = []
-    thread = threading.Thread(target=lambda: out.extend(verifier.verify(t, c) for t, c in lpairs[:50]))
+    thread = threading.Thread(target=lambda: out.extend(verifier.verify(t, c) for t, c in serial_latex[:50]))
     timed("off the main thread (own worker pool)", lambda: (thread.start(), thread.join(), out)[2], 50)
     shutdown_pool()
 

@@ -31,18 +31,25 @@ def _verify_chunk(verifier: Verifier, pairs: Sequence[tuple[Task, Candidate]]) -
     return [verifier.verify(task, candidate) for task, candidate in pairs]
 
 
+def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process pool sized to the available cores, whose workers have math-verify imported already."""
+    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    return ProcessPoolExecutor(max_workers=workers or available_cores(), mp_context=ctx, initializer=_warm_up)
+
+
 def verify_many(
     verifier: Verifier,
     pairs: Sequence[tuple[Task, Candidate]],
     workers: int | None = None,
     chunk_size: int = 64,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[Verdict]:
-    """Verdicts in input order; ``workers`` defaults to the available cores (1 runs in this process)."""
-    workers = min(workers or available_cores(), max(1, -(-len(pairs) // chunk_size)))
+    """Verdicts in input order, in ``pool`` or a fresh one of ``workers`` processes (1 runs here)."""
+    chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
+    if pool is not None:
+        return [v for chunk in pool.map(_verify_chunk, [verifier] * len(chunks), chunks) for v in chunk]
+    workers = min(workers or available_cores(), max(1, len(chunks)))
     if workers <= 1:
         return _verify_chunk(verifier, pairs)
-    chunks = [pairs[i : i + chunk_size] for i in range(0, len(pairs), chunk_size)]
-    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm_up) as pool:
-        results = pool.map(_verify_chunk, [verifier] * len(chunks), chunks)
-        return [verdict for chunk in results for verdict in chunk]
+    with make_pool(workers) as own:
+        return verify_many(verifier, pairs, chunk_size=chunk_size, pool=own)
