@@ -24,7 +24,10 @@ def available_cores() -> int:
 
 
 def _warm_up() -> None:
-    import math_verify  # noqa: F401  (pay sympy's import once per worker, not per task)
+    """Pay sympy's import and the LaTeX parser's start once per worker, not in the first task."""
+    from harness_math.equivalence import check_equivalence
+
+    check_equivalence("\\frac{1}{2}", "1/2", 30.0)
 
 
 def _verify_chunk(verifier: Verifier, pairs: Sequence[tuple[Task, Candidate]]) -> list[Verdict]:
