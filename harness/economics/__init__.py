@@ -8,6 +8,7 @@ cascades, strategies and markets from them.
 from __future__ import annotations
 
 from harness.economics.cascade import CascadeCurves, cascade_curves, cascade_prices, margins, spend_at_rates
+from harness.economics.competition import CompetitionResult, compete
 from harness.economics.curves import (
     TaskCurves,
     attempts_bought,
@@ -19,6 +20,8 @@ from harness.economics.curves import (
     task_curves,
 )
 from harness.economics.grid import LogGrid, budget_grid, solve_rate_grid
+from harness.economics.oracle import oracle_costs, oracle_margin, oracle_price
+from harness.economics.robust import RobustResult, fit_robust, observe, repository, split_matrix, split_tasks
 from harness.economics.search import (
     SearchResult,
     mean_margin,
@@ -26,8 +29,26 @@ from harness.economics.search import (
     search,
     two_model_allocations,
 )
+from harness.economics.shares import PROFIT, MarketChange, Shares, gatekeeping, market_entry, revenue_shares
 
 __all__ = [
+    "PROFIT",
+    "CompetitionResult",
+    "MarketChange",
+    "RobustResult",
+    "Shares",
+    "compete",
+    "fit_robust",
+    "gatekeeping",
+    "market_entry",
+    "observe",
+    "oracle_costs",
+    "oracle_margin",
+    "oracle_price",
+    "repository",
+    "revenue_shares",
+    "split_matrix",
+    "split_tasks",
     "CascadeCurves",
     "LogGrid",
     "SearchResult",
