@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import importlib.util
 import math
 import os
 import secrets
@@ -106,13 +107,23 @@ def spec_for(name: str) -> WeightsSpec:
     return MODELS[name]
 
 
+def _missing_llama(exc: BaseException | str) -> NotAvailableError:
+    return NotAvailableError(
+        f"the local models need llama-cpp-python ({exc}): run pip install 'llama-cpp-python>=0.3.8'"
+    )
+
+
+def check_runtime() -> None:
+    """Fail fast (without importing it) when llama-cpp-python is not installed."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise _missing_llama("not installed")
+
+
 def _llama_class() -> type:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
-        raise NotAvailableError(
-            f"the local models need llama-cpp-python ({exc}): run pip install 'llama-cpp-python>=0.3.8'"
-        ) from None
+        raise _missing_llama(exc) from None
 
     class InterruptibleLlama(Llama):  # type: ignore[misc, valid-type]
         """llama.cpp with a per-token check, so a deadline or a cancelled request stops generation."""

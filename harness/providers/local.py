@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.providers import llama_runtime as rt
+from harness.providers import weights
 from harness.providers.litellm_provider import LiteLLMProvider
 from harness.types import Completion, Message
 
@@ -49,6 +50,19 @@ class LocalProvider(LiteLLMProvider):
     """In-process llama.cpp models behind litellm's ``local/`` custom route."""
 
     name = "local"
+
+    def check(self, model: Any) -> None:
+        """Fail fast, before a run: a valid local route, prices in harness.toml, llama-cpp-python and
+        the weights' part packages installed (the weights are not read here)."""
+        spec = rt.spec_for(model_name(model.route))
+        if model.input_cost_per_mtok is None or model.output_cost_per_mtok is None:
+            raise HarnessError(
+                f"model {model.name!r}: a local model has no market price; set input_cost_per_mtok and "
+                f"output_cost_per_mtok in [models.{model.name}] (see harness.toml for the defaults)"
+            )
+        rt.check_runtime()
+        if not weights.is_ready(spec):
+            weights.locate_parts(spec)
 
     async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion:
         await prepare(model.route)

