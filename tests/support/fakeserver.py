@@ -63,6 +63,7 @@ class FakeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._closing: asyncio.Event | None = None
 
     # ---- control -----------------------------------------------------------------------------
 
@@ -117,7 +118,9 @@ class FakeServer:
         if latency:
             await asyncio.sleep(latency)
         if b.kind == "hang":
-            await asyncio.sleep(3600)
+            assert self._closing is not None
+            await self._closing.wait()  # until the server stops
+            return _error(503, "server shutting down", "server_error")
         if b.kind == "429":
             headers = {"Retry-After": str(b.retry_after)} if b.retry_after is not None else {}
             return _error(429, "rate limited, slow down", "rate_limit_exceeded", headers)
@@ -156,6 +159,7 @@ class FakeServer:
             loop = asyncio.new_event_loop()
             self._loop = loop
             asyncio.set_event_loop(loop)
+            self._closing = asyncio.Event()
             app = web.Application()
             app.router.add_post("/v1/chat/completions", self._chat)
             app.router.add_post("/chat/completions", self._chat)
@@ -177,6 +181,8 @@ class FakeServer:
 
     def stop(self) -> None:
         if self._loop is not None:
+            assert self._closing is not None
+            self._loop.call_soon_threadsafe(self._closing.set)
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
