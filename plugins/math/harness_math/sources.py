@@ -212,6 +212,8 @@ class MathSource:
         rows: Iterable[dict[str, Any]]
         if path is not None:
             file = Path(str(path)).expanduser()
+            if not file.is_absolute() and options.get("_root"):
+                file = Path(str(options["_root"])) / file  # the core's config folder, when it passes one
             if not file.is_file():
                 raise HarnessError(f"math: task file {file} not found; fix [domains.math.options] path")
             rows = read_rows(file, options.get("format"))

@@ -71,6 +71,12 @@ def test_source_may_be_the_file_itself(tmp_path: Path) -> None:
     assert len(tasks) == 3
 
 
+def test_relative_path_resolves_against_the_config_folder(tmp_path: Path) -> None:
+    _jsonl(tmp_path, ROWS)
+    tasks = list(MathSource().tasks({"path": "tasks.jsonl", "_root": str(tmp_path), **MAPPING}))
+    assert [t.id for t in tasks] == ["p1", "p2", "p3"]
+
+
 def test_gsm8k_preset_reads_a_local_copy_with_hub_style_ids(tmp_path: Path) -> None:
     rows = [{"question": "Q1", "answer": "a\n#### 18"}, {"question": "Q2", "answer": "b\n#### 2,125"}]
     path = _jsonl(tmp_path, rows)
