@@ -173,10 +173,16 @@ class Collector:
             if self.options.limit < 1:
                 raise HarnessError(f"--limit must be at least 1 (got {self.options.limit})")
             opts["limit"] = min(self.options.limit, opts.get("limit") or self.options.limit)
-        tasks = self.domain.source.tasks(opts)
-        if self.options.limit is not None:
-            tasks = itertools.islice(tasks, self.options.limit)
-        out = list(tasks)
+        try:
+            tasks = self.domain.source.tasks(opts)
+            if self.options.limit is not None:
+                tasks = itertools.islice(tasks, self.options.limit)
+            out = list(tasks)
+        except HarnessError:
+            raise
+        except Exception as exc:
+            raise HarnessError(f"domain {self.domain.name!r} could not list its tasks: {type(exc).__name__}: "
+                               f"{exc}; check [domains.{self.domain.name}] in harness.toml") from exc
         ids = Counter(t.id for t in out)
         dup = [i for i, n in ids.items() if n > 1]
         if dup:

@@ -114,7 +114,8 @@ class LiteLLMProvider:
     name = "litellm"
 
     def __init__(self, retry: RetryPolicy | None = None) -> None:
-        self.retry = retry or RetryPolicy()
+        base = os.environ.get("HARNESS_RETRY_BASE_S")  # tests and impatient operators shorten backoff
+        self.retry = retry or (RetryPolicy(base_s=float(base)) if base else RetryPolicy())
 
     # ---- checks before a run -------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ def fake_server() -> Iterator[FakeServer]:
 def _fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, SECRET)
     monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "1")
+    monkeypatch.setenv("HARNESS_RETRY_BASE_S", "0.02")
 
 
 def model_table(server: FakeServer, name: str = "good", **kw: Any) -> dict[str, Any]:

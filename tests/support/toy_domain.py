@@ -1,7 +1,8 @@
 """A tiny domain plugin for the collect tests: 'Compute: a+b', answered by the fake server.
 
 It uses only the public API, like a third-party plugin. Options (``[domains.toy] options``):
-``count`` tasks (default 20), ``calls`` model calls per attempt (default 1), ``verify_sleep`` seconds.
+``count`` tasks (default 20), ``calls`` model calls per attempt (default 1), ``verify_sleep`` seconds,
+``verify_raise`` (the verifier raises).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ class ToySource:
         limit = options.get("limit")
         for i in range(count if limit is None else min(count, int(limit))):
             yield Task(id=f"t{i:03d}", data={"a": i, "b": 2 * i + 1, "calls": int(options.get("calls", 1)),
-                                             "verify_sleep": float(options.get("verify_sleep", 0.0))})
+                                             "verify_sleep": float(options.get("verify_sleep", 0.0)),
+                                             "verify_raise": bool(options.get("verify_raise", False))})
 
 
 class ToySolver:
@@ -34,6 +36,8 @@ class ToySolver:
 
 class ToyVerifier:
     def verify(self, task: Task, candidate: Candidate) -> Verdict:
+        if task.data.get("verify_raise"):
+            raise RuntimeError("the toy verifier was asked to crash")
         if task.data.get("verify_sleep"):
             time.sleep(task.data["verify_sleep"])
         ok = candidate.answer is not None and int(candidate.answer) == task.data["a"] + task.data["b"]
