@@ -156,6 +156,11 @@ class Config(_Strict):
     def domain(self, name: str) -> DomainConfig:
         return self.domains.get(name, DomainConfig())
 
+    def domain_options(self, name: str) -> dict[str, Any]:
+        """What a domain's TaskSource.tasks() receives: its table, plus ``_root`` (this file's folder)
+        so plugins resolve relative paths against harness.toml, not the current directory."""
+        return {**self.domain(name).as_options(), "_root": str(self.root)}
+
 
 _EXPECTED = {
     "string_type": "a string",

@@ -81,6 +81,7 @@ def test_config_sections_parse_into_typed_objects(config_file) -> None:
     assert cfg.store_path == Path(cfg.path).parent / "sub" / "store.sqlite"
     assert cfg.domain("math").as_options() == {"source": "generator", "limit": 7, "difficulty": 2}
     assert cfg.domain("unconfigured").as_options() == {}
+    assert cfg.domain_options("math")["_root"] == str(Path(cfg.path).resolve().parent)
     with pytest.raises(ConfigError, match=r"unknown model 'nope'.*add \[models.nope\]"):
         cfg.model("nope")
 
