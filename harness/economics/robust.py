@@ -13,6 +13,7 @@ allocation maximising the **worst-case** mean margin across sources, and the pic
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -127,7 +128,8 @@ class RobustResult:
     def margin_band(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per target solve rate: mean, 5th and 95th percentile of the held-out margin (nan-aware)."""
         m = self.margins
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # targets the held-out market cannot reach are all-nan columns
+            warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmean(m, axis=0), np.nanpercentile(m, 5, axis=0), np.nanpercentile(m, 95, axis=0)
 
 

@@ -1,0 +1,258 @@
+"""One full market analysis of a bank: what ``harness analyze`` prints, saves and plots.
+
+Pure computation over a :class:`~harness.bank.BankMatrix`: provider curves and prices, the best cascade
+and its margins, the oracle bound, revenue shares, competition between arbitrageurs, and (optionally)
+robust fits on a split of the tasks. Rendering (tables, CSV, figures) lives in the command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness.bank import BankMatrix
+from harness.economics.cascade import cascade_curves, cascade_prices, margins, spend_at_rates
+from harness.economics.competition import CompetitionResult, compete
+from harness.economics.curves import TaskCurves, provider_prices, task_curves
+from harness.economics.grid import LogGrid, budget_grid, solve_rate_grid
+from harness.economics.oracle import oracle_price
+from harness.economics.robust import RobustResult, fit_robust, objectives, observe, repository, split_tasks
+from harness.economics.search import SearchResult, nondecreasing_allocations, search, two_model_allocations
+from harness.economics.shares import Shares, revenue_shares
+from harness.errors import HarnessError
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Every knob of an analysis; defaults follow the issue (250 budgets from 1e-4 to 1 USD, ...)."""
+
+    cascade: tuple[str, ...] | None = None  # cascade order; default: models by mean cost per attempt
+    providers: tuple[str, ...] | None = None  # who sells in the market; default: every model
+    budget_lo: float = 1e-4
+    budget_hi: float = 1.0
+    budget_points: int = 250
+    rate_lo: float = 0.05
+    rate_hi: float | None = None  # default: the best provider's top solve rate
+    rate_points: int = 100
+    report_rates: tuple[float, ...] | None = None
+    first_lo: float = 0.01
+    first_hi: float = 0.5
+    first_points: int = 100
+    values: int = 21  # threshold values per model for searches over 3 or more models
+    cap: float | None = None  # cap on the sum of thresholds (N-model search); default: budget_hi
+    split: str | None = None  # repo:NAME, prefix:STR, regex:PATTERN, or ids:ID1|ID2
+    fit_budgets: tuple[float | None, ...] = (None,)
+    bootstraps: int = 100
+    seed: int = 0
+    competitors: int = 3
+    rounds: int = 50
+    undercut: float = 0.93
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    name: str
+    tasks: int
+    attempts: int
+    pass_at_1: float
+    coverage: float
+    mean_cost: float
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The results of :func:`analyze_matrix`; arrays are indexed by ``targets`` unless said otherwise."""
+
+    options: AnalysisOptions
+    models: list[ModelSummary]
+    curves: TaskCurves
+    cascade: tuple[str, ...]
+    providers: tuple[str, ...]
+    targets: np.ndarray
+    report_rates: np.ndarray
+    provider_prices: np.ndarray  # (providers, targets)
+    market: np.ndarray
+    search: SearchResult
+    arbitrageur: np.ndarray
+    margins: np.ndarray
+    oracle: np.ndarray
+    oracle_margins: np.ndarray
+    spend: np.ndarray  # (cascade models, targets)
+    shares: Shares
+    competition: CompetitionResult
+    robust: list[RobustResult] = field(default_factory=list)
+
+    def at(self, values: np.ndarray, rates: np.ndarray | None = None) -> np.ndarray:
+        """``values`` (last axis = targets) read at the report rates (nearest target)."""
+        r = self.report_rates if rates is None else np.asarray(rates)
+        idx = np.abs(self.targets[:, None] - r[None, :]).argmin(axis=0)
+        return np.asarray(values)[..., idx]
+
+    @property
+    def max_margin(self) -> tuple[float, float]:
+        """(largest margin, the solve rate where it occurs); (0, nan) if there is none."""
+        m = np.where(np.isfinite(self.margins), self.margins, -np.inf)
+        if not np.isfinite(m).any():
+            return 0.0, float("nan")
+        i = int(np.argmax(m))
+        return float(m[i]), float(self.targets[i])
+
+
+def check_matrix(matrix: BankMatrix) -> None:
+    """Reject banks no market can be read from, with what to do about it."""
+    T, M = np.asarray(matrix.n).shape
+    if M < 2:
+        raise HarnessError(f"the analysis needs at least two models, got {M}: add models with --models or to the bank")
+    if T == 0:
+        raise HarnessError("the chosen models have no task in common: choose models run on the same tasks")
+    if int(np.asarray(matrix.n).sum()) == 0:
+        raise HarnessError("the bank has no attempts on the common tasks: collect attempts first")
+    if int(np.asarray(matrix.c).sum()) == 0:
+        raise HarnessError("no attempt in the bank was verified: every price is infinite, nothing to analyse")
+    cost = np.asarray(matrix.cost)
+    if np.all(cost == 0):
+        raise HarnessError("every cost per attempt is zero: prices are all 0; record or assign costs first")
+
+
+def task_predicate(split: str) -> Callable[[str], bool]:
+    """Parse a split spec: ``repo:NAME`` (SWE-bench repository), ``prefix:STR``, ``regex:PAT``, ``ids:A|B``."""
+    kind, _, arg = split.partition(":")
+    if not arg:
+        raise HarnessError(f"split {split!r} must look like repo:NAME, prefix:STR, regex:PATTERN or ids:A|B")
+    if kind == "repo":
+        return lambda t: repository(t) == arg
+    if kind == "prefix":
+        return lambda t: t.startswith(arg)
+    if kind == "regex":
+        try:
+            pat = re.compile(arg)
+        except re.error as exc:
+            raise HarnessError(f"split regex {arg!r} is invalid: {exc}") from None
+        return lambda t: pat.search(t) is not None
+    if kind == "ids":
+        ids = set(arg.split("|"))
+        return lambda t: t in ids
+    raise HarnessError(f"unknown split kind {kind!r}: use repo:, prefix:, regex: or ids:")
+
+
+def allocation_grid(stages: int, opts: AnalysisOptions) -> np.ndarray:
+    """The search grid: the 2-model log grid, or non-decreasing thresholds (the last model takes the rest)."""
+    if stages == 2:
+        return two_model_allocations(opts.first_lo, opts.first_hi, opts.first_points)
+    values = np.concatenate([[0.0], np.geomspace(opts.first_lo, opts.first_hi, max(opts.values - 1, 1))])
+    cap = opts.budget_hi if opts.cap is None else opts.cap
+    return nondecreasing_allocations(values, stages, cap=cap, rest=True)
+
+
+def analyze_matrix(matrix: BankMatrix, opts: AnalysisOptions | None = None) -> Analysis:
+    """Run the whole analysis of a bank matrix (models = its columns)."""
+    o = opts or AnalysisOptions()
+    check_matrix(matrix)
+    grid = LogGrid(budget_grid(o.budget_lo, o.budget_hi, o.budget_points))
+    tc = task_curves(matrix, grid)
+    n, c, cost = (np.asarray(a) for a in (matrix.n, matrix.c, matrix.cost))
+    with np.errstate(invalid="ignore"):
+        p1 = np.where(n > 0, c / np.maximum(n, 1), 0.0).mean(axis=0)
+        mean_cost = np.where(n.sum(axis=0) > 0, (cost * n).sum(axis=0) / np.maximum(n.sum(axis=0), 1), 0.0)
+    P = tc.pass_curves()
+    models = [
+        ModelSummary(m, len(matrix.tasks), int(n[:, j].sum()), float(p1[j]), float(P[j, -1]), float(mean_cost[j]))
+        for j, m in enumerate(matrix.models)
+    ]
+    order = tuple(o.cascade) if o.cascade else tuple(matrix.models[j] for j in np.argsort(mean_cost, kind="stable"))
+    providers = tuple(o.providers) if o.providers else tuple(matrix.models)
+    tc.index(order), tc.index(providers)  # unknown names fail clearly
+    top = float(P[tc.index(providers)].max())
+    hi = top if o.rate_hi is None else o.rate_hi
+    if hi <= 0:
+        raise HarnessError("no provider solves any task within the budget grid: raise --budget-hi")
+    lo = min(o.rate_lo, hi)
+    u = solve_rate_grid(lo, hi, o.rate_points)
+    report = np.asarray(o.report_rates if o.report_rates else np.round(np.linspace(lo, hi, 5), 3), dtype=float)
+    prices = provider_prices(tc, u, providers)
+    C = prices.min(axis=0)
+    res = search(tc, order, allocation_grid(len(order), o), u, market=C)
+    cc = cascade_curves(tc, order, res.thresholds[None, :], by_model=True)
+    Cq = cascade_prices(cc, u)[0]
+    spend = spend_at_rates(cc, u)[0]
+    oracle = oracle_price(matrix, u)
+    shares = revenue_shares(tc, providers, order, res.thresholds, u)
+    competition = _competition(tc, order, providers, res, u, C, prices, o)
+    robust = _robust(tc, order, providers, u, o) if o.split else []
+    return Analysis(
+        o, models, tc, order, providers, u, report, prices, C, res, Cq, margins(C, Cq), oracle,
+        margins(C, oracle), spend, shares, competition, robust,
+    )  # fmt: skip
+
+
+def _competition(
+    tc: TaskCurves,
+    order: Sequence[str],
+    providers: Sequence[str],
+    res: SearchResult,
+    u: np.ndarray,
+    C: np.ndarray,
+    prices: np.ndarray,
+    o: AnalysisOptions,
+) -> CompetitionResult:
+    """The top-K distinct allocations of the search compete; revenue goes to the providers they buy from."""
+    ranked = np.argsort(-res.objective, kind="stable")[: max(1, o.competitors)]
+    cc = cascade_curves(tc, order, res.allocations[ranked], by_model=True)
+    costs = cascade_prices(cc, u)
+    spend = np.nan_to_num(spend_at_rates(cc, u))  # (K, cascade models, targets)
+    names = list(dict.fromkeys(list(providers) + list(order)))
+    full = np.zeros((len(ranked), len(names), u.size))
+    for m, name in enumerate(order):
+        full[:, names.index(name)] = spend[:, m]
+    cheapest = np.where(np.isfinite(C), np.argmin(prices, axis=0), -1)
+    return compete(u, C, costs, rounds=o.rounds, undercut=o.undercut, spend=full, cheapest=cheapest)
+
+
+def _robust(
+    tc: TaskCurves, order: Sequence[str], providers: Sequence[str], u: np.ndarray, o: AnalysisOptions
+) -> list[RobustResult]:
+    fit, held = split_tasks(tc, task_predicate(o.split or ""))
+    allocs = allocation_grid(len(order), o)
+    return [
+        fit_robust([fit], held, order, allocs, u, fit_budget=b, bootstraps=o.bootstraps, seed=o.seed,
+                   providers=providers)
+        for b in o.fit_budgets
+    ]  # fmt: skip
+
+
+def fit_strategy(
+    sources: Sequence[BankMatrix],
+    cascade: Sequence[str],
+    opts: AnalysisOptions | None = None,
+    fit_budget: float | None = None,
+) -> SearchResult:
+    """Thresholds that maximise the worst-case mean margin across source banks (all with the same models).
+
+    With ``fit_budget`` the fit sees only what that many dollars per source buy (one draw, ``opts.seed``).
+    """
+    o = opts or AnalysisOptions()
+    if not sources:
+        raise HarnessError("fitting needs at least one source bank")
+    grid = LogGrid(budget_grid(o.budget_lo, o.budget_hi, o.budget_points))
+    curves = []
+    for mx in sources:
+        check_matrix(mx)
+        curves.append(task_curves(mx, grid))
+    providers = tuple(o.providers) if o.providers else None
+    tops = [float(tc.pass_curves(providers).max()) for tc in curves]
+    hi = min(tops) if o.rate_hi is None else o.rate_hi
+    u = solve_rate_grid(min(o.rate_lo, hi), hi, o.rate_points)
+    allocs = allocation_grid(len(cascade), o)
+    rng = np.random.default_rng(o.seed)
+    worst = np.full(allocs.shape[0], np.inf)
+    for tc in curves:
+        src = tc if fit_budget is None else observe(tc, fit_budget, rng)
+        obj, _ = objectives(src, cascade, allocs, u, providers)
+        worst = np.minimum(worst, obj)
+    best = int(np.argmax(worst))
+    ref = curves[0]
+    res = search(ref, cascade, allocs[best : best + 1], u, providers=providers)
+    return SearchResult(res.models, allocs, u, res.market, worst, best, res.best_margins, res.best_price)
