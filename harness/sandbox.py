@@ -527,12 +527,18 @@ def run_python(
     isolation: str = "auto",
     files: Mapping[str, str | bytes] | None = None,
     python: str | None = None,
+    site_packages: bool = True,
 ) -> SandboxResult:
-    """Run a Python 3 program (source text) in the sandbox as ``main.py`` (``python``: interpreter path)."""
+    """Run a Python 3 program (source text) in the sandbox as ``main.py``.
+
+    ``python``: interpreter path (default: this one, or one an unprivileged uid can run);
+    ``site_packages=False`` runs ``python -S``: standard library only, and a much faster start.
+    """
     iso = detect_isolation(isolation)
     interpreter = python or python_for(iso)
     binds = [str(Path(os.path.realpath(interpreter)).parent.parent)] if python else []
-    return run_sandboxed([interpreter, "main.py"], files={**(files or {}), "main.py": code},
+    argv = [interpreter, "main.py"] if site_packages else [interpreter, "-S", "main.py"]
+    return run_sandboxed(argv, files={**(files or {}), "main.py": code},
                          stdin=stdin, limits=limits, isolation=iso, ro_binds=binds)
 
 

@@ -1,0 +1,234 @@
+"""Where code_contests tasks come from: built-in problems, HumanEval, the hub, or local files.
+
+Options (``[domains.code_contests]`` and its ``options`` table):
+
+- ``source``: ``builtin`` (default), ``humaneval``, ``hub`` (deepmind/code_contests) or ``local``;
+  a ``path`` alone means ``local``.
+- ``path``: a JSONL or Parquet file in the deepmind/code_contests schema (HumanEval JSONL for humaneval).
+- ``split`` (hub: train/valid/test, default test), ``limit``, ``dataset``, ``revision`` (hub).
+- ``max_hidden_tests`` (default 100, 0 = all): private tests first, then generated ones.
+- ``time_scale`` (default 2.0): multiplies the problems' time limits (they were set for C++).
+- ``float_tolerance`` (default 1e-6): numeric tokens match within this absolute/relative error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness import HarnessError, Task
+from harness_code_contests import builtin, humaneval
+
+DATASET = "deepmind/code_contests"
+SOURCES = ("builtin", "humaneval", "hub", "local")
+DEFAULTS = {"max_hidden_tests": 100, "time_scale": 2.0, "float_tolerance": 1e-6}
+OFFLINE_ALTERNATIVES = (
+    'use a local file ([domains.code_contests.options] path = "problems.jsonl") or an offline source '
+    '([domains.code_contests] source = "builtin" or "humaneval")'
+)
+_KNOWN_OPTIONS = {"source", "path", "split", "limit", "dataset", "revision", *DEFAULTS}
+
+
+def _option(options: Mapping[str, Any], key: str) -> Any:
+    return options.get(key, DEFAULTS.get(key))
+
+
+def _number(options: Mapping[str, Any], key: str) -> float:
+    value = _option(options, key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise HarnessError(f"[domains.code_contests] option {key} must be a number >= 0 (got {value!r})")
+    return float(value)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:80] or "problem"
+
+
+def _tests(block: Any) -> list[dict[str, str]]:
+    """``{"input": [...], "output": [...]}`` (the dataset's form) as a list of test cases."""
+    if not block:
+        return []
+    if isinstance(block, list):
+        return [{"input": t["input"], "output": t["output"]} for t in block]
+    ins, outs = block.get("input") or [], block.get("output") or []
+    return [{"input": i, "output": o} for i, o in zip(ins, outs, strict=False)]
+
+
+def row_to_task(row: Mapping[str, Any], options: Mapping[str, Any], split: str | None, index: int) -> Task:
+    """One deepmind/code_contests row as a stdin/stdout task (public tests, hidden private+generated)."""
+    name = str(row.get("name") or f"problem-{index}")
+    if not row.get("description"):
+        raise HarnessError(f"code_contests row {index} ({name}) has no description; is this the right schema?")
+    hidden, seen = [], set()
+    for t in _tests(row.get("private_tests")) + _tests(row.get("generated_tests")):
+        if t["input"] not in seen:
+            seen.add(t["input"])
+            hidden.append(t)
+    cap = int(_number(options, "max_hidden_tests"))
+    hidden_total = len(hidden)
+    if cap:
+        hidden = hidden[:cap]
+    tl = row.get("time_limit") or {}
+    seconds = (tl.get("seconds") or 0) + (tl.get("nanos") or 0) / 1e9 if isinstance(tl, Mapping) else float(tl)
+    return Task(
+        id=f"{split or 'local'}/{_slug(name)}",
+        split=split,
+        data={
+            "kind": "stdio",
+            "source": options.get("source", "local"),
+            "name": name,
+            "description": row["description"],
+            "public_tests": _tests(row.get("public_tests")),
+            "hidden_tests": hidden,
+            "hidden_tests_available": hidden_total,
+            "time_limit_s": (seconds or 2.0) * _number(options, "time_scale"),
+            "memory_limit_bytes": int(row.get("memory_limit_bytes") or 256 * 1024 * 1024),
+            "float_tolerance": _number(options, "float_tolerance") or None,
+            "difficulty": row.get("difficulty"),
+            "cf_rating": row.get("cf_rating"),
+        },
+    )
+
+
+def builtin_tasks(options: Mapping[str, Any]) -> Iterator[Task]:
+    """The problems written for harness (offline, seeded hidden tests)."""
+    scale = _number(options, "time_scale") / DEFAULTS["time_scale"]  # built-in limits are for Python
+    for p in builtin.PROBLEMS:
+        public, hidden = builtin.problem_tests(p.slug)
+        yield Task(
+            id=f"builtin/{p.slug}",
+            split="test",
+            data={
+                "kind": "stdio",
+                "source": "builtin",
+                "name": p.title,
+                "description": p.statement,
+                "public_tests": public,
+                "hidden_tests": hidden,
+                "hidden_tests_available": len(hidden),
+                "time_limit_s": p.time_limit_s * scale,
+                "memory_limit_bytes": p.memory_limit_bytes,
+                "float_tolerance": p.float_tolerance,
+            },
+        )
+
+
+def read_rows(path: str) -> Iterator[dict[str, Any]]:
+    """Rows of a local JSONL or Parquet file (read lazily, batch by batch)."""
+    p = Path(os.path.expanduser(path))
+    if not p.is_file():
+        raise HarnessError(f"code_contests file {path} does not exist; set [domains.code_contests.options] path")
+    if p.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(p).iter_batches(batch_size=64):
+            yield from batch.to_pylist()
+        return
+    with p.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise HarnessError(f"{path}:{lineno}: not a JSON line ({exc.msg})") from None
+
+
+def _truthy(var: str) -> bool:
+    return os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _probe_hub(timeout_s: float = 3.0) -> str | None:
+    """Why the hub cannot be reached (None if a TCP connection opens within ``timeout_s``)."""
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+    outcome: list[str | None] = []
+
+    def connect() -> None:  # in a thread: name resolution has no timeout of its own
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(str(exc.strerror or type(exc).__name__).lower())
+
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(timeout_s + 0.5)
+    if not outcome:
+        return f"no answer from {host}:{port} within {timeout_s:g}s"
+    return None if outcome[0] is None else f"{host}:{port}: {outcome[0]}"
+
+
+def check_hub(dataset: str) -> None:
+    """Fail at once, in one line, when the hub is switched off or unreachable (datasets would retry)."""
+    if _truthy("HF_HUB_OFFLINE") or _truthy("HF_DATASETS_OFFLINE"):
+        raise HarnessError(f"{dataset} is on the Hugging Face hub, but HF_HUB_OFFLINE/HF_DATASETS_OFFLINE is "
+                           f"set; {OFFLINE_ALTERNATIVES}")
+    why = _probe_hub()
+    if why:
+        raise HarnessError(f"cannot reach the Hugging Face hub for {dataset} ({why}); {OFFLINE_ALTERNATIVES}")
+
+
+def hub_rows(dataset: str, split: str, revision: str | None) -> Iterator[dict[str, Any]]:
+    """Stream rows from the hub with ``datasets`` (streaming: no full download)."""
+    try:
+        import datasets
+
+        ds = datasets.load_dataset(dataset, split=split, streaming=True, revision=revision)
+        yield from ds
+    except HarnessError:
+        raise
+    except Exception as exc:  # datasets raises many kinds; the user needs one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HarnessError(f"loading {dataset} split {split!r} from the hub failed: {first}; "
+                           f"{OFFLINE_ALTERNATIVES}") from None
+
+
+class CodeContestsSource:
+    """TaskSource of the code_contests domain (see the module docstring for options)."""
+
+    def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]:
+        unknown = sorted(set(options) - _KNOWN_OPTIONS)
+        if unknown:
+            raise HarnessError(f"[domains.code_contests] unknown option(s) {', '.join(unknown)}; "
+                               f"known: {', '.join(sorted(_KNOWN_OPTIONS))}")
+        source = options.get("source") or ("local" if options.get("path") else "builtin")
+        if source == "code_contests":
+            source = "hub"
+        if source not in SOURCES:
+            raise HarnessError(f"[domains.code_contests] source = {source!r} is unknown; use one of "
+                               f"{', '.join(SOURCES)}")
+        opts = {**options, "source": source}
+        if source == "hub":
+            check_hub(options.get("dataset") or DATASET)
+        if source == "local" and not options.get("path"):
+            raise HarnessError('[domains.code_contests] source = "local" needs options.path (JSONL or Parquet)')
+        if options.get("path") and not Path(os.path.expanduser(options["path"])).is_file():
+            raise HarnessError(f"code_contests file {options['path']} does not exist; "
+                               "set [domains.code_contests.options] path")
+        limit = options.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+            raise HarnessError(f"[domains.code_contests] limit must be a positive integer (got {limit!r})")
+        return itertools.islice(self._all(source, opts), limit)
+
+    def _all(self, source: str, options: Mapping[str, Any]) -> Iterator[Task]:
+        if source == "builtin":
+            yield from builtin_tasks(options)
+        elif source == "humaneval":
+            for problem in humaneval.load_problems(options.get("path")):
+                yield humaneval.to_task(problem)
+        elif source == "local":
+            for i, row in enumerate(read_rows(options["path"])):
+                yield row_to_task(row, options, options.get("split"), i)
+        else:
+            split = options.get("split") or "test"
+            rows = hub_rows(options.get("dataset") or DATASET, split, options.get("revision"))
+            for i, row in enumerate(rows):
+                yield row_to_task(row, options, split, i)
