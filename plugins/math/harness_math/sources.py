@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, Task
+from harness.sources import load_hub_rows, read_rows
 
 from harness_math.extract import boxed_contents
 from harness_math.generator import generate, parse_levels
-from harness_math.hub import load_hub_rows
-from harness_math.local import read_rows
 from harness_math.prompts import TEMPLATES, check_template
 from harness_math.verifier import ANSWER_TYPES
 
@@ -26,6 +25,10 @@ GSM8K_REVISION = "740312add88f781978c0658806c59bc2815b9866"
 MATH500_REVISION = "6e4ed1a2a79af7d8630a6b768ec859cb5af4d3be"
 DEFAULT_GENERATED = 100
 ANSWER_FORMATS = ("gsm8k", "boxed", "plain", "auto")
+HUB_ALTERNATIVES = (
+    'use a local file ([domains.math.options] path = "test.jsonl") '
+    'or the offline generator ([domains.math] source = "generator")'
+)
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ class MathSource:
                 file = Path(str(options["_root"])) / file  # the core's config folder, when it passes one
             if not file.is_file():
                 raise HarnessError(f"math: task file {file} not found; fix [domains.math.options] path")
-            rows = read_rows(file, options.get("format"))
+            rows = read_rows(file, options.get("format"), domain="math")
             where, prefix, split_label = str(file), name if named else file.stem, split if named else None
         elif name == "local":
             raise HarnessError("math: source 'local' needs a file: set [domains.math.options] path")
@@ -232,7 +235,10 @@ class MathSource:
                 )
             timeout = _number(options, "hub_timeout_s", 3.0)
             config = options.get("config", preset.config)
-            rows = load_hub_rows(str(dataset), config, split, str(revision), timeout)
+            rows = load_hub_rows(
+                str(dataset), config, split, str(revision), domain="math", alternatives=HUB_ALTERNATIVES,
+                timeout_s=timeout,
+            )
             where = f"{dataset}@{str(revision)[:10]}"
             prefix, split_label = name if named else str(dataset).rsplit("/", 1)[-1], split
         spec = _Rows(

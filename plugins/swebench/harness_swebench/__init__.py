@@ -10,10 +10,12 @@ pretending. Recorded SWE-bench results are analysed today through ``harness impo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from harness import Candidate, Domain, ModelClient, NotAvailableError, Task, Verdict, hookimpl
-from harness.sources import load_records
+from harness.sources import load_hub_rows, read_rows
 
 __version__ = "0.1.0"
 
@@ -25,14 +27,23 @@ HUB_REVISIONS = {
 _MISSING = "the swebench solver and verifier arrive with the swebench domain issue"
 
 
+_ALTERNATIVES = 'use a local copy ([domains.swebench] source = "path/to/instances.jsonl")'
+
+
 class SWEbenchSource:
-    """SWE-bench instances: ``source`` is a hub dataset name or a local .jsonl/.parquet path."""
+    """SWE-bench instances: ``source`` is a hub dataset name or a local .jsonl/.json/.parquet path."""
 
     def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]:
-        source = options.get("source", "SWE-bench/SWE-bench_Verified")
-        split = options.get("split", "test")
-        records = load_records(source, split=split, revision=HUB_REVISIONS.get(source), limit=options.get("limit"))
-        for rec in records:
+        source = str(options.get("source", "SWE-bench/SWE-bench_Verified"))
+        split = str(options.get("split", "test"))
+        if source.endswith((".jsonl", ".json", ".parquet")):
+            path = Path(source)
+            records = read_rows(path if path.is_absolute() else Path(options.get("_root", ".")) / path,
+                                domain="swebench")
+        else:
+            records = load_hub_rows(source, None, split, HUB_REVISIONS.get(source), domain="swebench",
+                                    alternatives=_ALTERNATIVES)
+        for rec in islice(records, options.get("limit")):
             if "instance_id" not in rec:
                 raise NotAvailableError(f"{source}: records need an 'instance_id' column (SWE-bench schema)")
             yield Task(id=str(rec["instance_id"]), data=dict(rec), split=split)
