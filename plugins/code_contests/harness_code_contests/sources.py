@@ -195,7 +195,7 @@ class CodeContestsSource:
     """TaskSource of the code_contests domain (see the module docstring for options)."""
 
     def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]:
-        unknown = sorted(set(options) - _KNOWN_OPTIONS)
+        unknown = sorted(k for k in set(options) - _KNOWN_OPTIONS if not k.startswith("_"))
         if unknown:
             raise HarnessError(f"[domains.code_contests] unknown option(s) {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(_KNOWN_OPTIONS))}")
@@ -206,12 +206,14 @@ class CodeContestsSource:
             raise HarnessError(f"[domains.code_contests] source = {source!r} is unknown; use one of "
                                f"{', '.join(SOURCES)}")
         opts = {**options, "source": source}
+        if options.get("path"):  # relative to harness.toml's folder (``_root``), else to the cwd
+            opts["path"] = str(Path(options.get("_root") or ".") / os.path.expanduser(options["path"]))
         if source == "hub":
             check_hub(options.get("dataset") or DATASET)
         if source == "local" and not options.get("path"):
             raise HarnessError('[domains.code_contests] source = "local" needs options.path (JSONL or Parquet)')
-        if options.get("path") and not Path(os.path.expanduser(options["path"])).is_file():
-            raise HarnessError(f"code_contests file {options['path']} does not exist; "
+        if opts.get("path") and not Path(opts["path"]).is_file():
+            raise HarnessError(f"code_contests file {opts['path']} does not exist; "
                                "set [domains.code_contests.options] path")
         limit = options.get("limit")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):

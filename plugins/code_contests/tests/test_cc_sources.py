@@ -48,6 +48,11 @@ def test_local_jsonl_in_dataset_schema():
     assert tasks[0].id != tasks[1].id
 
 
+def test_relative_path_resolves_against_config_folder():
+    tasks = list(SOURCE.tasks({"path": DATA.name, "_root": str(DATA.parent)}))
+    assert len(tasks) == 3 and tasks[0].data["source"] == "local"
+
+
 def test_local_parquet_same_as_jsonl(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
