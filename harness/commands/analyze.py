@@ -127,6 +127,7 @@ def summary(a: Analysis) -> dict[str, Any]:
         "budget_grid_usd": [float(a.curves.budgets[0]), float(a.curves.budgets[-1]), int(a.curves.budgets.size)],
         "solve_rates": [float(a.targets[0]), float(a.targets[-1]), int(a.targets.size)],
         "thresholds_usd": _thresholds(a.search.thresholds),
+        "allocations_searched": int(a.search.allocations.shape[0]),
         "mean_margin": float(a.search.mean_margin),
         "max_margin": best,
         "max_margin_at": _num(where),
@@ -180,7 +181,7 @@ def print_summary(a: Analysis) -> None:
     )
     best, where = a.max_margin
     console.print(f"market: {', '.join(label[p] for p in a.providers)}")
-    console.print(f"cascade thresholds per task: {thr}")
+    console.print(f"cascade thresholds per task: {thr} (best of {a.search.allocations.shape[0]} allocations)")
     console.print(
         f"mean margin {a.search.mean_margin:.3f} over solve rates {a.targets[0]:.3f}-{a.targets[-1]:.3f}; "
         f"max {best:.3f} at {where:.3f}; oracle mean {np.nanmean(a.oracle_margins):.3f}"

@@ -7,6 +7,7 @@ robust fits on a split of the tasks. Rendering (tables, CSV, figures) lives in t
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class AnalysisOptions:
     first_hi: float = 0.5
     first_points: int = 100
     values: int = 21  # threshold values per model for searches over 3 or more models
+    max_allocations: int = 20000  # fewer values per model are used when the grid would be larger
     cap: float | None = None  # cap on the sum of thresholds (N-model search); default: budget_hi
     split: str | None = None  # repo:NAME, prefix:STR, regex:PATTERN, or ids:ID1|ID2
     fit_budgets: tuple[float | None, ...] = (None,)
@@ -142,7 +144,11 @@ def allocation_grid(stages: int, opts: AnalysisOptions) -> np.ndarray:
     """The search grid: the 2-model log grid, or non-decreasing thresholds (the last model takes the rest)."""
     if stages == 2:
         return two_model_allocations(opts.first_lo, opts.first_hi, opts.first_points)
-    values = np.concatenate([[0.0], np.geomspace(opts.first_lo, opts.first_hi, max(opts.values - 1, 1))])
+    k = stages - 1
+    v = max(opts.values, 2)
+    while v > 2 and math.comb(v + k - 1, k) > opts.max_allocations:
+        v -= 1
+    values = np.concatenate([[0.0], np.geomspace(opts.first_lo, opts.first_hi, v - 1)])
     cap = opts.budget_hi if opts.cap is None else opts.cap
     return nondecreasing_allocations(values, stages, cap=cap, rest=True)
 
