@@ -70,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{grid.size} budget points"
     )
     tc = timed("curves: 6 models, pass + spend + market price", 2.0, lambda: _curves(mx, grid))
-    u = solve_rate_grid(0.05, 0.6, 100)
+    u = solve_rate_grid(0.3, 0.87, 100)  # up to rates only the strongest models reach
     two = two_model_allocations()
     res = timed(
         f"2-model search: {two.shape[0]} allocations x {u.size} rates",
         1.0,
-        lambda: search(tc, ["model1", "model5"], two, u),
+        lambda: search(tc, ["model2", "model5"], two, u),
     )
     print(f"    best first threshold {res.thresholds[0]:.4g} USD, mean margin {res.mean_margin:.3f}")
     four = nondecreasing_allocations(np.concatenate([[0.0], np.geomspace(0.002, 1.0, 20)]), 4, cap=2.0)
@@ -114,7 +114,7 @@ def _robust(tc, u, bootstraps: int) -> None:
         lambda: fit_robust(
             [fit],
             held,
-            ["model1", "model5"],
+            ["model2", "model5"],
             two_model_allocations(),
             u,
             fit_budget=20.0,
