@@ -17,9 +17,16 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from harness.bank import Bank
+from harness.bank import Bank, BankMatrix
 from harness.commands.common import console, emit_json, split_csv, store
-from harness.economics.analysis import Analysis, AnalysisOptions, analyze_matrix, fit_strategy, task_predicate
+from harness.economics.analysis import (
+    Analysis,
+    AnalysisOptions,
+    analyze_matrix,
+    default_order,
+    fit_strategy,
+    task_predicate,
+)
 from harness.economics.robust import split_matrix
 from harness.errors import HarnessError, NotAvailableError
 
@@ -56,6 +63,30 @@ def load_bank(
     if not bank.models:
         raise HarnessError("the store has no attempts for these filters: give --bank PATH or collect first")
     return bank
+
+
+def expand_spec(spec: str | None) -> str | None:
+    """Turn ``file:PATH`` (one task id per line) into ``ids:...``; other task specs pass through."""
+    if not spec or not spec.startswith("file:"):
+        return spec
+    path = Path(spec[5:])
+    try:
+        ids = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as exc:
+        raise HarnessError(f"cannot read task ids from {path}: {exc.strerror}") from None
+    if not ids:
+        raise HarnessError(f"{path} lists no task ids (one per line)")
+    return "ids:" + "|".join(ids)
+
+
+def source_matrix(spec: str, order: list[str]) -> BankMatrix:
+    """``PATH`` or ``PATH::m1,...,mk``: another domain's bank with the cascade's models in cascade order."""
+    path, _, names = spec.partition("::")
+    src = Bank.read(path)
+    wanted = split_csv(names) if names else order
+    if len(wanted) != len(order):
+        raise HarnessError(f"--fit-bank {spec!r}: name {len(order)} models (the cascade has {len(order)})")
+    return src.matrix(resolve_models(src, wanted))
 
 
 def parse_rates(value: str | None) -> tuple[float, float | None]:
@@ -153,6 +184,7 @@ def summary(a: Analysis) -> dict[str, Any]:
     if a.robust:
         out["robust"] = [
             {
+                "fit_on": a.robust_label,
                 "split": a.options.split,
                 "fit_budget_usd": r.fit_budget,
                 "bootstraps": int(r.objective.size),
@@ -202,7 +234,7 @@ def print_summary(a: Analysis) -> None:
         t.add_row(f"{r:.3f}", *(_fmt(sh[k, i], 3) for k in range(len(a.shares.names))))
     console.print(t)
     if a.robust:
-        t = Table(title=f"Robust fit on split {a.options.split!r}, evaluated on the other tasks")
+        t = Table(title=f"Robust fit on {a.robust_label}")
         for col in ("fit budget", "held-out mean margin", "5-95% band", "best in domain", "tasks observed"):
             t.add_column(col, justify="right")
         for r in a.robust:
@@ -333,7 +365,7 @@ def _figures(a: Analysis, out: Path) -> list[Path]:
         ax.set_xlabel("solve rate")
         ax.set_ylabel("held-out net margin")
         ax.set_ylim(0, 1)
-        ax.set_title(f"Robust fit on {a.options.split} (5-95% band)")
+        ax.set_title("Robust fit: held-out margin (5-95% band)")
         ax.legend(fontsize=7)
         save(fig, "robust.png")
     return files
@@ -353,6 +385,9 @@ def analyze(
     run_id: Annotated[Opt[str], typer.Option(help="store: only this run")] = None,
     fingerprint: Annotated[Opt[str], typer.Option(help="store: only this configuration fingerprint")] = None,
     models: Annotated[Opt[str], typer.Option(help="comma-separated models to analyse (default: all)")] = None,
+    tasks: Annotated[
+        Opt[str], typer.Option(help="only tasks matching repo:NAME / prefix:S / regex:P / ids:A|B / file:PATH")
+    ] = None,  # fmt: skip
     cascade: Annotated[Opt[str], typer.Option(help="cascade order (default: by cost per attempt)")] = None,
     providers: Annotated[Opt[str], typer.Option(help="models sold in the market (default: all)")] = None,
     budget_lo: Annotated[float, typer.Option(help="smallest per-task budget, USD")] = 1e-4,
@@ -369,6 +404,13 @@ def analyze(
     split: Annotated[
         Opt[str],
         typer.Option(help="robust fit on repo:NAME / prefix:S / regex:P / ids:A|B, evaluated on the other tasks"),
+    ] = None,  # fmt: skip
+    fit_bank: Annotated[
+        Opt[list[str]],
+        typer.Option(
+            help="another domain's bank to fit on (repeatable), PATH or PATH::cheap,...,expensive "
+            "naming its models in cascade order; the fit is evaluated on this bank"
+        ),
     ] = None,  # fmt: skip
     fit_budget: Annotated[Opt[str], typer.Option(help="comma-separated fit budgets in USD ('none': full)")] = None,
     bootstraps: Annotated[int, typer.Option(help="bootstrap draws of the robust fit")] = 100,
@@ -388,7 +430,7 @@ def analyze(
         providers=tuple(resolve_models(b, split_csv(providers))) if providers else None,
         budget_lo=budget_lo, budget_hi=budget_hi, budget_points=budget_points, rate_lo=lo, rate_hi=hi,
         rate_points=rate_points, report_rates=parse_floats(report_rates, "--report-rates"), first_lo=first_lo,
-        first_hi=first_hi, first_points=first_points, values=values, cap=cap, split=split,
+        first_hi=first_hi, first_points=first_points, values=values, cap=cap, split=expand_spec(split),
         fit_budgets=parse_budgets(fit_budget), bootstraps=bootstraps, seed=seed, competitors=competitors,
         rounds=rounds, undercut=undercut,
     )  # fmt: skip
@@ -396,7 +438,16 @@ def analyze(
         extra = [m for m in group if m not in chosen]
         if extra:
             chosen = chosen + extra
-    a = analyze_matrix(b.matrix(chosen), opts)
+    keep = None
+    if tasks:
+        pred = task_predicate(expand_spec(tasks) or "")
+        keep = {t for m in chosen for t in b.tasks(m) if pred(t)}
+        if not keep:
+            raise HarnessError(f"no task matches --tasks {tasks!r}")
+    mx = b.matrix(chosen, tasks=keep)
+    order = list(opts.cascade or default_order(mx))
+    sources = [source_matrix(spec, order) for spec in fit_bank or []]
+    a = analyze_matrix(mx, opts, sources)
     files = write_outputs(a, out) if out else []
     if json_out:
         data = summary(a)
@@ -443,7 +494,7 @@ def fit(
         prov_idx = [cols.index(m) for m in prov]
         mx = b.matrix(cols)
         if split:
-            mx = split_matrix(mx, task_predicate(split))[0]
+            mx = split_matrix(mx, task_predicate(expand_spec(split) or ""))[0]
         matrices.append(mx)
         sources.append(str(p))
     first = matrices[0]

@@ -45,7 +45,7 @@ class AnalysisOptions:
     values: int = 21  # threshold values per model for searches over 3 or more models
     max_allocations: int = 20000  # fewer values per model are used when the grid would be larger
     cap: float | None = None  # cap on the sum of thresholds (N-model search); default: budget_hi
-    split: str | None = None  # repo:NAME, prefix:STR, regex:PATTERN, or ids:ID1|ID2
+    split: str | None = None  # repo:NAME, prefix:STR, regex:PATTERN or ids:ID1|ID2
     fit_budgets: tuple[float | None, ...] = (None,)
     bootstraps: int = 100
     seed: int = 0
@@ -86,6 +86,7 @@ class Analysis:
     shares: Shares
     competition: CompetitionResult
     robust: list[RobustResult] = field(default_factory=list)
+    robust_label: str = ""
 
     def at(self, values: np.ndarray, rates: np.ndarray | None = None) -> np.ndarray:
         """``values`` (last axis = targets) read at the report rates (nearest target)."""
@@ -120,7 +121,7 @@ def check_matrix(matrix: BankMatrix) -> None:
 
 
 def task_predicate(split: str) -> Callable[[str], bool]:
-    """Parse a split spec: ``repo:NAME`` (SWE-bench repository), ``prefix:STR``, ``regex:PAT``, ``ids:A|B``."""
+    """Parse a task spec: ``repo:NAME`` (SWE-bench repository), ``prefix:STR``, ``regex:PAT`` or ``ids:A|B``."""
     kind, _, arg = split.partition(":")
     if not arg:
         raise HarnessError(f"split {split!r} must look like repo:NAME, prefix:STR, regex:PATTERN or ids:A|B")
@@ -137,7 +138,14 @@ def task_predicate(split: str) -> Callable[[str], bool]:
     if kind == "ids":
         ids = set(arg.split("|"))
         return lambda t: t in ids
-    raise HarnessError(f"unknown split kind {kind!r}: use repo:, prefix:, regex: or ids:")
+    raise HarnessError(f"unknown split kind {kind!r}: use repo:, prefix:, regex: or ids: (or file: on the CLI)")
+
+
+def default_order(matrix: BankMatrix) -> tuple[str, ...]:
+    """The default cascade: every model, cheapest mean cost per attempt first."""
+    n, cost = np.asarray(matrix.n), np.asarray(matrix.cost, dtype=np.float64)
+    mean_cost = (cost * n).sum(axis=0) / np.maximum(n.sum(axis=0), 1)
+    return tuple(matrix.models[j] for j in np.argsort(mean_cost, kind="stable"))
 
 
 def allocation_grid(stages: int, opts: AnalysisOptions) -> np.ndarray:
@@ -153,8 +161,15 @@ def allocation_grid(stages: int, opts: AnalysisOptions) -> np.ndarray:
     return nondecreasing_allocations(values, stages, cap=cap, rest=True)
 
 
-def analyze_matrix(matrix: BankMatrix, opts: AnalysisOptions | None = None) -> Analysis:
-    """Run the whole analysis of a bank matrix (models = its columns)."""
+def analyze_matrix(
+    matrix: BankMatrix, opts: AnalysisOptions | None = None, sources: Sequence[BankMatrix] = ()
+) -> Analysis:
+    """Run the whole analysis of a bank matrix (models = its columns).
+
+    ``sources`` are other domains' banks for a robust fit evaluated on this bank (or on the tasks outside
+    ``opts.split``): each has exactly the cascade's models, in cascade order (names may differ), and its
+    market is those models.
+    """
     o = opts or AnalysisOptions()
     check_matrix(matrix)
     grid = LogGrid(budget_grid(o.budget_lo, o.budget_hi, o.budget_points))
@@ -168,7 +183,7 @@ def analyze_matrix(matrix: BankMatrix, opts: AnalysisOptions | None = None) -> A
         ModelSummary(m, len(matrix.tasks), int(n[:, j].sum()), float(p1[j]), float(P[j, -1]), float(mean_cost[j]))
         for j, m in enumerate(matrix.models)
     ]
-    order = tuple(o.cascade) if o.cascade else tuple(matrix.models[j] for j in np.argsort(mean_cost, kind="stable"))
+    order = tuple(o.cascade) if o.cascade else default_order(matrix)
     providers = tuple(o.providers) if o.providers else tuple(matrix.models)
     tc.index(order), tc.index(providers)  # unknown names fail clearly
     top = float(P[tc.index(providers)].max())
@@ -187,11 +202,18 @@ def analyze_matrix(matrix: BankMatrix, opts: AnalysisOptions | None = None) -> A
     oracle = oracle_price(matrix, u)
     shares = revenue_shares(tc, providers, order, res.thresholds, u)
     competition = _competition(tc, order, providers, res, u, C, prices, o)
-    robust = _robust(tc, order, providers, u, o) if o.split else []
+    robust = _robust(tc, order, providers, u, o, [_aligned(s, order, grid) for s in sources])
     return Analysis(
         o, models, tc, order, providers, u, report, prices, C, res, Cq, margins(C, Cq), oracle,
-        margins(C, oracle), spend, shares, competition, robust,
+        margins(C, oracle), spend, shares, competition, robust, _robust_label(o, len(sources)),
     )  # fmt: skip
+
+
+def _robust_label(o: AnalysisOptions, others: int) -> str:
+    """What a robust fit was fitted on and evaluated on, in words."""
+    parts = ([f"tasks matching {o.split}"] if o.split else []) + ([f"{others} other bank(s)"] if others else [])
+    held = "the other tasks" if o.split else "this bank"
+    return f"{' and '.join(parts)}, evaluated on {held}" if parts else ""
 
 
 def _competition(
@@ -217,14 +239,38 @@ def _competition(
     return compete(u, C, costs, rounds=o.rounds, undercut=o.undercut, spend=full, cheapest=cheapest)
 
 
+def _aligned(source: BankMatrix, order: Sequence[str], grid: LogGrid) -> TaskCurves:
+    """A source bank's curves with its models renamed to the cascade's (matched by position)."""
+    check_matrix(source)
+    if len(source.models) != len(order):
+        raise HarnessError(
+            f"a source bank must hold the {len(order)} cascade models in order, it has {len(source.models)}"
+        )
+    tc = task_curves(source, grid)
+    return TaskCurves(tc.tasks, tuple(order), tc.grid, tc.survival)
+
+
 def _robust(
-    tc: TaskCurves, order: Sequence[str], providers: Sequence[str], u: np.ndarray, o: AnalysisOptions
+    tc: TaskCurves,
+    order: Sequence[str],
+    providers: Sequence[str],
+    u: np.ndarray,
+    o: AnalysisOptions,
+    others: list[TaskCurves],
 ) -> list[RobustResult]:
-    fit, held = split_tasks(tc, task_predicate(o.split or ""))
+    """Fit on the split side and/or other domains' banks; evaluate on the rest of this bank."""
+    if not o.split and not others:
+        return []
+    held = tc
+    fit_sets = list(others)
+    if o.split:
+        fit, held = split_tasks(tc, task_predicate(o.split))
+        fit_sets.insert(0, fit)
+    source_market = tuple(order) if others else tuple(providers)
     allocs = allocation_grid(len(order), o)
     return [
-        fit_robust([fit], held, order, allocs, u, fit_budget=b, bootstraps=o.bootstraps, seed=o.seed,
-                   providers=providers)
+        fit_robust(fit_sets, held, order, allocs, u, fit_budget=b, bootstraps=o.bootstraps, seed=o.seed,
+                   providers=providers, source_providers=source_market)
         for b in o.fit_budgets
     ]  # fmt: skip
 

@@ -156,11 +156,13 @@ def fit_robust(
     bootstraps: int = 100,
     seed: int = 0,
     providers: Sequence[str | int] | None = None,
+    source_providers: Sequence[str | int] | None = None,
 ) -> RobustResult:
     """Fit on ``sources`` (worst case across them) with ``fit_budget`` USD each; evaluate on ``target``.
 
     With ``fit_budget=None`` each bootstrap fits on a resample of the sources' true curves (no budget
-    limit). ``providers`` set the market price on every side (default: all models).
+    limit). ``providers`` set the target's market price (default: all models), ``source_providers`` the
+    sources' (default: ``providers``).
     """
     if not sources:
         raise HarnessError("a robust fit needs at least one source set of tasks")
@@ -182,7 +184,7 @@ def fit_robust(
             else:
                 emp = observe(src, fit_budget, rng)
             observed[k, d] = len(emp.tasks)
-            obj, _ = objectives(emp, models, allocs, u, providers)
+            obj, _ = objectives(emp, models, allocs, u, providers if source_providers is None else source_providers)
             worst = np.minimum(worst, obj)
         picks[k] = int(np.argmax(worst))
     names = tuple(target.models[i] for i in target.index(models))

@@ -158,3 +158,27 @@ def test_fit_writes_a_cascade_strategy(swe_eval_dir, tmp_path, capsys):
     assert json.loads(out2)["thresholds_usd"] == data["thresholds_usd"]
     code, _, err = run(["fit", "--bank", str(swe_eval_dir), "--cascade", "gpt-5-mini"], capsys)
     assert code == 2 and "at least two" in err
+
+
+def test_analyze_task_filter_and_cross_domain_fit(swe_eval_dir, tmp_path, capsys):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(f"django__django-{n}" for n in (11099, 11133, 11179, 11815, 12125)) + "\n")
+    code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--tasks", f"file:{ids}",
+                          "--json"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["tasks"] == 5
+    code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", "qwen2-5-coder,qwen3-coder",
+                          "--tasks", "repo:django__django",
+                          "--fit-bank", f"{swe_eval_dir}::gpt-5-mini,_gpt-5", "--fit-budget", "none",
+                          "--bootstraps", "3", "--json"], capsys)  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["tasks"] == 231
+    (rob,) = data["robust"]
+    assert rob["fit_on"] == "1 other bank(s), evaluated on this bank" and rob["mean_observed_tasks"] == 500
+    assert 0 <= rob["held_out_mean_margin"] <= rob["best_in_domain"] + 1e-12
+    code, _, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR,
+                        "--fit-bank", f"{swe_eval_dir}::gpt-5-mini"], capsys)  # fmt: skip
+    assert code == 2 and "--fit-bank" in err
+    code, _, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--tasks", "prefix:zzz"], capsys)
+    assert code == 2 and "no task matches" in err
