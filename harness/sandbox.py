@@ -325,6 +325,14 @@ def _kill_uid(uid: int) -> None:
         pass
 
 
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for ``pid`` (Linux 5.3+), or None where the kernel or Python lacks it."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -425,10 +433,14 @@ def _communicate(plan: _Plan, fin) -> SandboxResult:
     for f in caps:
         os.set_blocking(f.fileno(), False)
         sel.register(f, selectors.EVENT_READ)
+    pidfd = _pidfd(proc.pid)  # readable when the process exits: no polling for its end
+    if pidfd is not None:
+        sel.register(pidfd, selectors.EVENT_READ)
     deadline = start + limits.wall_s
     timed_out = swept = False
     status = rusage = exited_at = killed_at = None
-    while sel.get_map() or status is None:
+    pipes_open = len(caps)
+    while pipes_open or status is None:
         now = time.monotonic()
         if now >= deadline and killed_at is None:
             timed_out, killed_at = True, now
@@ -441,15 +453,18 @@ def _communicate(plan: _Plan, fin) -> SandboxResult:
                 _terminate(plan, proc)
             if now - exited_at > 1.0:
                 break
-        ready = sel.select(timeout=0.05) if sel.get_map() else time.sleep(0.01) or []
+        ready = sel.select(timeout=0.05) if sel.get_map() else time.sleep(0.005) or []
         for key, _ in ready:
             f = key.fileobj
+            if f == pidfd:
+                continue  # reaped below
             try:
                 chunk = os.read(f.fileno(), 1 << 16)  # type: ignore[union-attr]
             except BlockingIOError:
                 continue
             if not chunk:
                 sel.unregister(f)
+                pipes_open -= 1
                 continue
             room = caps[f] - len(bufs[f])
             bufs[f] += chunk[: max(room, 0)]
@@ -463,6 +478,13 @@ def _communicate(plan: _Plan, fin) -> SandboxResult:
             if pid:
                 status, rusage, exited_at = st, ru, time.monotonic()
                 _kill_group(proc)
+                if pidfd is not None:
+                    sel.unregister(pidfd)
+    if pidfd is not None:
+        os.close(pidfd)
+    if status is None:
+        _terminate(plan, proc)
+        _, status, rusage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - start
     sel.close()
