@@ -90,6 +90,7 @@ def source_matrix(spec: str, order: list[str]) -> BankMatrix:
 
 
 def parse_rates(value: str | None) -> tuple[float, float | None]:
+    """``LO:HI`` (HI optional) to a solve-rate range; default 0.05 to the best provider's top rate."""
     if not value:
         return 0.05, None
     lo, _, hi = value.partition(":")
@@ -100,6 +101,7 @@ def parse_rates(value: str | None) -> tuple[float, float | None]:
 
 
 def parse_floats(value: str | None, what: str) -> tuple[float, ...] | None:
+    """Comma-separated numbers, or None when not given."""
     if not value:
         return None
     try:
@@ -199,6 +201,7 @@ def summary(a: Analysis) -> dict[str, Any]:
 
 
 def print_summary(a: Analysis) -> None:
+    """The terminal summary: providers, the chosen cascade, margins at report rates, shares, robust fits."""
     t = Table(title=f"Providers ({len(a.curves.tasks)} common tasks)")
     for col in ("model", "tasks", "attempts", "pass@1", f"coverage @ ${a.curves.budgets[-1]:g}", "USD/attempt"):
         t.add_column(col, justify="left" if col == "model" else "right")
@@ -549,6 +552,7 @@ def report() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``analyze``, ``fit`` and ``report`` to the command line."""
     app.command("analyze")(analyze)
     app.command("fit")(fit)
     app.command("report", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})(report)

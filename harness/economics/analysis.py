@@ -56,6 +56,8 @@ class AnalysisOptions:
 
 @dataclass(frozen=True)
 class ModelSummary:
+    """One provider in the summary table: pass@1, coverage at the largest budget, USD per attempt."""
+
     name: str
     tasks: int
     attempts: int

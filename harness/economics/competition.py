@@ -31,6 +31,7 @@ class CompetitionResult:
 
     @property
     def final_price(self) -> np.ndarray:
+        """The consumer price per target after the last round."""
         return self.price[-1]
 
 

@@ -83,6 +83,7 @@ class TaskCurves:
 
     @property
     def budgets(self) -> np.ndarray:
+        """The grid budgets in USD."""
         return self.grid.budgets
 
     def index(self, models: Sequence[str | int] | None) -> list[int]:

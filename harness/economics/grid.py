@@ -67,6 +67,7 @@ class LogGrid:
 
     @property
     def size(self) -> int:
+        """Number of grid budgets."""
         return int(self.budgets.size)
 
     def integrate(self, survival: np.ndarray) -> np.ndarray:

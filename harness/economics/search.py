@@ -37,6 +37,7 @@ class SearchResult:
 
     @property
     def mean_margin(self) -> float:
+        """The chosen allocation's mean margin over the targets."""
         return float(self.objective[self.best])
 
 
