@@ -16,6 +16,7 @@ import os
 import signal
 import time
 import uuid
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -168,7 +169,7 @@ class Collector:
                 )
 
     def tasks(self) -> list[Task]:
-        opts = self.config.domain(self.domain.name).as_options()
+        opts = self.config.domain_options(self.domain.name)
         if self.options.limit is not None:
             if self.options.limit < 1:
                 raise HarnessError(f"--limit must be at least 1 (got {self.options.limit})")
@@ -219,6 +220,8 @@ class Collector:
         workers = self.options.verify_workers or min(available_cores(), len(work))
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
         interrupted = False
+        # Cancelling in-flight calls on Ctrl-C leaves litellm coroutines unawaited: not worth a warning.
+        warnings.filterwarnings("ignore", r"coroutine .* was never awaited", RuntimeWarning)
         try:
             pool.submit(int).result()  # start the workers now, before the event loop and its threads
             self.started = time.monotonic()
@@ -363,10 +366,11 @@ class Collector:
                     s.failed += 1
                 else:
                     s.errors[a.error_kind or "unknown"] += 1
-                try:
-                    self.registry.notify_attempt(a)
-                except Exception:
-                    self.observer_errors += 1
+                if getattr(self.store, "on_record", None) is None:  # else the store notifies them itself
+                    try:
+                        self.registry.notify_attempt(a)
+                    except Exception:
+                        self.observer_errors += 1
         if self.on_update is not None:
             self.on_update(self)
 

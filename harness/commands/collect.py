@@ -103,7 +103,7 @@ def collect(
         if v is not None and v < 1:
             raise HarnessError(f"{n} must be at least 1 (got {v})")
     options = CollectOptions(
-        domain=name, models=names, attempts=attempts or cfg.run.attempts, limit=limit,
+        domain=name, models=names, attempts=attempts if attempts is not None else cfg.run.attempts, limit=limit,
         max_spend=max_spend if max_spend is not None else cfg.run.max_spend_usd,
         concurrency=concurrency, verify_workers=verify_workers, run_id=run_id,
     )
@@ -116,6 +116,11 @@ def collect(
             live.start()
         try:
             summary = collector.run()
+        except KeyboardInterrupt:
+            kept = sum(s.done for s in collector.stats.values())
+            err_console.print(f"interrupted: {kept} attempts of this run are kept in the store; run the same "
+                              "command again to resume", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
         finally:
             if live is not None:
                 live.stop()

@@ -121,15 +121,16 @@ class LiteLLMProvider:
 
     def check(self, model: Any) -> None:
         """Fail fast (one line) when the model's key is missing from the environment; import litellm now."""
-        litellm_module()
         if model.api_key_env:
             if not os.environ.get(model.api_key_env):
                 raise HarnessError(
                     f"model {model.name!r}: environment variable {model.api_key_env} is not set; "
                     "export the API key in it (keys are read from the environment only)"
                 )
+            litellm_module()
             return
         if model.api_base:
+            litellm_module()
             return  # a local or self-hosted server: it may need no key
         try:
             missing = litellm_module().validate_environment(model=model.route).get("missing_keys") or []
