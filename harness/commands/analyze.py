@@ -364,7 +364,7 @@ def _figures(a: Analysis, out: Path) -> list[Path]:
             label = "full curves" if r.fit_budget is None else f"fit budget ${r.fit_budget:g}"
             (line,) = ax.plot(r.targets, mean, label=label)
             ax.fill_between(r.targets, p5, p95, color=line.get_color(), alpha=0.2)
-        ax.plot(u, a.margins, "k--", label="in-domain optimum")
+        ax.plot(a.robust[0].targets, a.robust[0].best_margins, "k--", label="held-out in-domain optimum")
         ax.set_xlabel("solve rate")
         ax.set_ylabel("held-out net margin")
         ax.set_ylim(0, 1)

@@ -102,7 +102,8 @@ class RobustResult:
     ``thresholds`` (bootstraps, stages) are the picks; ``margins`` (bootstraps, targets) their held-out
     margins; ``objective`` (bootstraps,) the held-out mean margins; ``best_in_domain`` is the mean margin of
     the best allocation chosen with full knowledge of the target (an upper reference);
-    ``observed_tasks`` (bootstraps, sources) how many tasks the fit budget bought.
+    ``observed_tasks`` (bootstraps, sources) how many tasks the fit budget bought; ``best_margins`` the
+    in-domain best allocation's margins per target.
     """
 
     models: tuple[str, ...]
@@ -113,6 +114,7 @@ class RobustResult:
     objective: np.ndarray
     best_in_domain: float
     observed_tasks: np.ndarray
+    best_margins: np.ndarray | None = None  # the in-domain best allocation's held-out margins per target
 
     @property
     def mean(self) -> float:
@@ -188,6 +190,8 @@ def fit_robust(
             worst = np.minimum(worst, obj)
         picks[k] = int(np.argmax(worst))
     names = tuple(target.models[i] for i in target.index(models))
+    best = int(np.argmax(held_obj))
     return RobustResult(
-        names, u, fit_budget, allocs[picks], held_m[picks], held_obj[picks], float(np.max(held_obj)), observed
-    )
+        names, u, fit_budget, allocs[picks], held_m[picks], held_obj[picks], float(held_obj[best]), observed,
+        held_m[best],
+    )  # fmt: skip

@@ -104,3 +104,14 @@ def test_worst_case_across_sources(make_matrix, rng):
         fit_robust([], tc, [0, 1], allocs, u)
     with pytest.raises(HarnessError):
         fit_robust([a], tc, [0, 1], allocs, u, fit_budget=0.0)
+
+
+def test_best_in_domain_reference(make_matrix, rng):
+    tc = task_curves(make_matrix(rng, 40, 2))
+    a, b = split_tasks(tc, lambda t: int(t[1:]) < 20)
+    u = np.linspace(0.05, 0.8, 16)
+    allocs = two_model_allocations(0.001, 0.5, 10)
+    res = fit_robust([a], b, [0, 1], allocs, u, bootstraps=2, seed=0)
+    obj, m = objectives(b, [0, 1], allocs, u)
+    assert res.best_in_domain == obj.max()
+    np.testing.assert_array_equal(res.best_margins, m[int(np.argmax(obj))])
