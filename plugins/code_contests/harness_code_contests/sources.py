@@ -2,8 +2,8 @@
 
 Options (``[domains.code_contests]`` and its ``options`` table):
 
-- ``source``: ``builtin`` (default), ``humaneval``, ``hub`` (deepmind/code_contests) or ``local``;
-  a ``path`` alone means ``local``.
+- ``source``: ``builtin`` (default), ``humaneval``, ``hub`` (alias ``code_contests``: deepmind/code_contests)
+  or ``local``; a ``path`` alone, or a source ending in .jsonl/.parquet, means ``local``.
 - ``path``: a JSONL or Parquet file in the deepmind/code_contests schema (HumanEval JSONL for humaneval).
 - ``split`` (hub: train/valid/test, default test), ``limit``, ``dataset``, ``revision`` (hub).
 - ``max_hidden_tests`` (default 100, 0 = all): private tests first, then generated ones.
@@ -200,6 +200,9 @@ class CodeContestsSource:
             raise HarnessError(f"[domains.code_contests] unknown option(s) {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(_KNOWN_OPTIONS))}")
         source = options.get("source") or ("local" if options.get("path") else "builtin")
+        if source.endswith((".jsonl", ".json", ".parquet")):  # source = "file.jsonl": a local file
+            options = {**options, "path": source}
+            source = "local"
         if source == "code_contests":
             source = "hub"
         if source not in SOURCES:

@@ -53,6 +53,11 @@ def test_relative_path_resolves_against_config_folder():
     assert len(tasks) == 3 and tasks[0].data["source"] == "local"
 
 
+def test_source_may_be_a_file_path():
+    tasks = list(SOURCE.tasks({"source": str(DATA), "limit": 2}))
+    assert [t.data["name"] for t in tasks] == ["1000_A. Sum or Product", "1001_B. Average Speed"]
+
+
 def test_local_parquet_same_as_jsonl(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
