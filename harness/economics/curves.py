@@ -124,8 +124,8 @@ def task_curves(matrix: BankMatrix, grid: LogGrid | np.ndarray | None = None) ->
         raise HarnessError("bank matrix arrays n, c, cost must all have shape (tasks, models)")
     if not np.all(np.isfinite(cost)) or np.any(cost < 0):
         raise HarnessError("costs per attempt must be finite and >= 0")
-    table = failure_table(n, c)  # (T, M, K+1)
     k = attempts_bought(g.budgets[None, None, :], cost[..., None], n[..., None])  # (T, M, B)
+    table = failure_table(n, c, int(k.max(initial=0)))  # only as many attempts as the largest budget buys
     survival = np.take_along_axis(table, k, axis=-1)
     return TaskCurves(tuple(matrix.tasks), tuple(matrix.models), g, survival)
 
