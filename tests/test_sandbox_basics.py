@@ -97,3 +97,17 @@ def test_explicit_interpreter():
 )
 def test_compare_tokens(actual, expected, tol, same):
     assert compare_tokens(actual, expected, tol) is same
+
+
+def test_falls_back_cleanly_without_bwrap(monkeypatch):
+    from harness import sandbox
+
+    monkeypatch.setattr(sandbox, "_bwrap_binary", lambda: None)
+    sandbox.detect_isolation.cache_clear()
+    try:
+        iso = sandbox.detect_isolation()
+        assert iso in ("rlimits+unshare", "rlimits")
+        r = run_python("print('fine')\n")
+        assert r.ok and r.isolation == iso
+    finally:
+        sandbox.detect_isolation.cache_clear()

@@ -14,7 +14,7 @@ from harness.sandbox import ISOLATIONS, Limits, detect_isolation, run_python
 AVAILABLE = sorted({detect_isolation(i) for i in ISOLATIONS}, key=ISOLATIONS.index)
 #: modes that promise a private network (and, for bwrap, a private filesystem)
 NETWORK_ISOLATED = [i for i in AVAILABLE if i != "rlimits"]
-SHORT = Limits(wall_s=3.0, cpu_s=1.0, memory_bytes=256 * 1024 * 1024, processes=16,
+SHORT = Limits(wall_s=2.0, cpu_s=1.0, memory_bytes=256 * 1024 * 1024, processes=16,
                stdout_bytes=1 << 20, stderr_bytes=1 << 16)
 
 
