@@ -54,6 +54,7 @@ ISOLATIONS: tuple[str, ...] = ("bwrap", "rlimits+unshare", "rlimits")
 MiB = 1024 * 1024
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_CLONE_NEWIPC = 0x08000000
 _UID_BASE = 1_900_000_000  # far above normal users and subordinate-uid ranges
 _UID_SPAN = 100_000_000
 _NOBODY = 65534
@@ -300,7 +301,7 @@ def _preexec(limits: Limits, isolation: str, uid: int | None, nproc: int):
         for which, value in rlims:
             resource.setrlimit(which, value)
         if libc is not None:
-            flags = _CLONE_NEWNET if _is_root() else _CLONE_NEWUSER | _CLONE_NEWNET
+            flags = _CLONE_NEWNET | _CLONE_NEWIPC | (0 if _is_root() else _CLONE_NEWUSER)
             if libc.unshare(flags) != 0:
                 raise OSError(ctypes.get_errno(), "unshare failed")
         if uid is not None and isolation != "bwrap":
@@ -374,6 +375,7 @@ def _run(
     isolation: str,
     env: Mapping[str, str] | None,
     ro_binds: Sequence[str],
+    tree: str | os.PathLike[str] | None = None,
 ) -> SandboxResult:
     notes: list[str] = []
     uid = _fresh_uid() if _is_root() else None
@@ -385,6 +387,8 @@ def _run(
     plan = _Plan([], workdir, limits, isolation, uid, env, notes)
     try:
         root = Path(workdir).resolve()
+        if tree is not None:
+            shutil.copytree(tree, workdir, symlinks=True, dirs_exist_ok=True)
         for name, content in files.items():
             target = Path(workdir, name).resolve()
             if root not in target.parents:
@@ -526,19 +530,25 @@ def run_sandboxed(
     isolation: str = "auto",
     env: Mapping[str, str] | None = None,
     ro_binds: Sequence[str] = (),
+    tree: str | os.PathLike[str] | None = None,
 ) -> SandboxResult:
     """Run ``argv`` in a fresh directory holding ``files`` (cwd), feeding ``stdin``, under limits.
 
-    ``isolation`` is ``auto`` (the strongest that works) or the strongest one allowed. Raises
-    SandboxError when the sandbox itself cannot run; a failing program is a result, not an error.
+    ``tree``: a host directory copied into the run directory first (e.g. a repository to test);
+    ``ro_binds``: host paths the program may read under bwrap (system dirs and the interpreter always);
+    ``env``: extra environment variables. ``isolation`` is ``auto`` (the strongest that works) or the
+    strongest one allowed. Raises SandboxError when the sandbox itself cannot run; a failing program is
+    a result, not an error.
     """
+    if tree is not None and not Path(tree).is_dir():
+        raise SandboxError(f"sandbox tree {tree} is not a directory")
     if not argv:
         raise SandboxError("run_sandboxed needs a command (argv is empty)")
     if not shutil.which(argv[0]):
         raise SandboxError(f"sandbox could not start {argv[0]!r}: no such program (give a path or a name on PATH)")
     iso = detect_isolation(isolation)
     data = stdin.encode() if isinstance(stdin, str) else stdin
-    return _run(argv, files or {}, data, limits or Limits(), iso, env, ro_binds)
+    return _run(argv, files or {}, data, limits or Limits(), iso, env, ro_binds, tree)
 
 
 def run_python(

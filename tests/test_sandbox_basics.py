@@ -60,10 +60,21 @@ def test_generic_command():
     assert r.ok and r.stdout == "abc\ndone\n"
 
 
+@pytest.mark.parametrize("iso", AVAILABLE)
+def test_tree_is_copied_in(iso, tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("VALUE = 7\n")
+    r = run_sandboxed(["/bin/sh", "-c", "cat pkg/mod.py"], tree=tmp_path, isolation=iso)
+    assert r.ok and r.stdout == "VALUE = 7\n"
+    assert (tmp_path / "pkg" / "mod.py").read_text() == "VALUE = 7\n"
+
+
 def test_bad_requests_are_sandbox_errors():
     assert issubclass(SandboxError, HarnessError)
     with pytest.raises(SandboxError, match="inside the run directory"):
         run_sandboxed(["/bin/true"], files={"../escape.txt": "x"})
+    with pytest.raises(SandboxError, match="not a directory"):
+        run_sandboxed(["/bin/true"], tree="/nonexistent/tree")
     with pytest.raises(SandboxError, match="argv is empty"):
         run_sandboxed([])
     with pytest.raises(SandboxError, match="unknown sandbox isolation"):
