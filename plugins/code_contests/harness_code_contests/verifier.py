@@ -8,7 +8,7 @@ infrastructure failure of the sandbox is ``status="error"`` with ``error_kind="s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness import Candidate, Task, Verdict
@@ -31,6 +31,7 @@ class Suite:
     cpu_s: float = 0.0
     wall_s: float = 0.0
     inferred: bool = False
+    notes: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +48,7 @@ class Suite:
         return out
 
     def add(self, res: SandboxResult) -> None:
+        self.notes.update(res.notes)
         self.run += 1
         self.cpu_s += res.cpu_s
         self.wall_s += res.wall_s
@@ -101,19 +103,17 @@ class CodeVerifier:
                 public, hidden, isolation = self._stdio(data, code)
         except SandboxError as exc:
             return Verdict("error", correct=None, error_kind="sandbox", detail={"message": str(exc)})
-        first = public.failure or hidden.failure
-        return Verdict(
-            "passed" if public.ok else "failed",
-            correct=hidden.ok,
-            detail={
-                "isolation": isolation,
-                "public": public.as_dict(),
-                "hidden": hidden.as_dict(),
-                "failure": first,
-                "cpu_s": round(public.cpu_s + hidden.cpu_s, 4),
-                "wall_s": round(public.wall_s + hidden.wall_s, 4),
-            },
-        )
+        detail = {
+            "isolation": isolation,
+            "public": public.as_dict(),
+            "hidden": hidden.as_dict(),
+            "failure": public.failure or hidden.failure,
+            "cpu_s": round(public.cpu_s + hidden.cpu_s, 4),
+            "wall_s": round(public.wall_s + hidden.wall_s, 4),
+        }
+        if public.notes | hidden.notes:  # e.g. a limit the sandbox could not enforce here
+            detail["sandbox_notes"] = sorted(public.notes | hidden.notes)
+        return Verdict("passed" if public.ok else "failed", correct=hidden.ok, detail=detail)
 
     def _run(self, code: str, stdin: str, limits: Limits) -> SandboxResult:
         return run_python(code, stdin=stdin, limits=limits, isolation=self.isolation, python=self.python,

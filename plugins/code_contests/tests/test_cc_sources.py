@@ -118,3 +118,20 @@ def test_unreachable_hub_fails_at_once(monkeypatch):
     with pytest.raises(HarnessError, match="cannot reach the Hugging Face hub"):
         SOURCE.tasks({"source": "code_contests", "split": "valid"})
     assert time.monotonic() - start < 5
+
+
+def test_streaming_loader_on_a_dataset_folder(tmp_path):
+    """The hub path streams through ``datasets``; a local dataset folder exercises it offline."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from harness_code_contests.sources import hub_rows, row_to_task
+
+    rows = [json.loads(line) for line in DATA.read_text().splitlines()]
+    (tmp_path / "data").mkdir()
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "data" / "test-00000-of-00001.parquet")
+    streamed = list(hub_rows(str(tmp_path), "test", None))
+    tasks = [row_to_task(r, {"source": "hub"}, "test", i) for i, r in enumerate(streamed)]
+    assert [t.id for t in tasks] == ["test/1000-a-sum-or-product", "test/1001-b-average-speed", "test/1002-c-slow-sum"]
+    assert tasks[1].data["public_tests"][0] == {"input": "10 4\n", "output": "2.5\n"}
+    with pytest.raises(HarnessError, match="loading .* failed"):
+        list(hub_rows(str(tmp_path / "missing"), "test", None))
