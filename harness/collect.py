@@ -148,7 +148,10 @@ class Collector:
         self.stopped: str | None = None
         self.fatal: str | None = None
         self.observer_errors = 0
+        self.transactions = 0
         self.started = time.monotonic()
+        self._cpu0 = time.process_time()
+        self.cpu_s = 0.0
         self.finished: float | None = None
         self._pending: list[Attempt] = []
         self._work: deque[Work] = deque()
@@ -225,6 +228,7 @@ class Collector:
         try:
             pool.submit(int).result()  # start the workers now, before the event loop and its threads
             self.started = time.monotonic()
+            self._cpu0 = time.process_time()
             asyncio.run(self._main(pool))
         except KeyboardInterrupt:
             interrupted = True
@@ -232,6 +236,7 @@ class Collector:
         finally:
             self._flush()
             self.finished = time.monotonic()
+            self.cpu_s = time.process_time() - self._cpu0
             _shutdown(pool, force=interrupted or self.fatal is not None)
         if interrupted:
             raise KeyboardInterrupt
@@ -354,6 +359,7 @@ class Collector:
         while self._pending:
             batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
             written = self.store.record(batch)
+            self.transactions += 1
             for a in written:
                 s = self.stats[a.model]
                 s.done += 1
@@ -397,8 +403,10 @@ class Collector:
             "max_spend_usd": self.options.max_spend,
             "stopped": self.stopped,
             "elapsed_s": self.elapsed,
+            "cpu_s": self.cpu_s,  # this process only (verification workers excluded)
             "attempts_per_s": done / self.elapsed if self.elapsed > 0 else None,
             "observer_errors": self.observer_errors,
+            "store_transactions": self.transactions,
         }
 
 
