@@ -191,3 +191,21 @@ def test_escaped_daemon_is_killed(iso):
     r = run_python(code, limits=SHORT, isolation=iso)
     assert r.ok and r.stdout.strip() == "bye"
     assert time.monotonic() - start < 2.5
+
+
+@pytest.mark.parametrize("iso", AVAILABLE)
+def test_harness_environment_does_not_leak(iso, monkeypatch):
+    """API keys in the harness's environment are invisible: not inherited, /proc/<harness>/environ unreadable."""
+    if iso != "bwrap" and os.geteuid() != 0:
+        pytest.skip("without bwrap, a non-root harness shares its uid (and /proc) with the program")
+    monkeypatch.setenv("HARNESS_TEST_API_KEY", "sk-leak-check")
+    code = (
+        "import os\n"
+        "print(dict(os.environ))\n"
+        "try:\n"
+        f"    print(open('/proc/{os.getpid()}/environ', 'rb').read())\n"
+        "except OSError as exc:\n"
+        "    print('denied', exc)\n"
+    )
+    r = run_python(code, limits=SHORT, isolation=iso)
+    assert r.exit_code == 0 and "sk-leak-check" not in r.stdout
