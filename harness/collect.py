@@ -145,6 +145,9 @@ class Collector:
         self.ledger = SpendLedger(options.max_spend)
         self.stats = {m: ModelStats() for m in self.models}
         self.secrets = env_secrets(list(self.models.values()))
+        notify = getattr(store, "on_record", None)
+        if notify is not None:  # the store tells the observers itself: an observer's bug must not stop us
+            store.on_record = self._guarded(notify)
         self.stopped: str | None = None
         self.fatal: str | None = None
         self.observer_errors = 0
@@ -253,13 +256,18 @@ class Collector:
         n = max(1, min(n, len(self._work)))
         writer = asyncio.create_task(self._writer())
         workers = [asyncio.create_task(self._worker(pool)) for _ in range(n)]
+        all_workers = asyncio.gather(*workers)
         try:
-            await asyncio.gather(*workers)
+            await asyncio.wait({all_workers, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if writer.done():  # the writer only ends by failing (the store cannot be written)
+                writer.result()
+            all_workers.result()
         except AuthenticationFailed:
+            pass  # self.fatal says why; run() reports it after the final flush
+        finally:
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-        finally:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
 
@@ -379,6 +387,15 @@ class Collector:
                         self.observer_errors += 1
         if self.on_update is not None:
             self.on_update(self)
+
+    def _guarded(self, notify: Callable[[Attempt], None]) -> Callable[[Attempt], None]:
+        def call(attempt: Attempt) -> None:
+            try:
+                notify(attempt)
+            except Exception:
+                self.observer_errors += 1
+
+        return call
 
     # ---- reporting -------------------------------------------------------------------------------
 

@@ -220,6 +220,8 @@ class MeteredClient:
         worst = self.worst_case(prompt_tokens, max_tokens)
         if worst is None and self.ledger.cap is not None:
             raise SpendCapReached(f"model {self.name!r} has no price to reserve against --max-spend")
+        if worst is not None and not self.ledger.fits_ever(worst):  # before waiting on any rate limit
+            raise SpendCapReached(f"a call of model {self.name!r} may cost ${worst:.6f}: over the cap")
         async with self.gate.slot(prompt_tokens + max_tokens):
             reserved = await self.ledger.reserve(worst or 0.0)
             billed = 0.0

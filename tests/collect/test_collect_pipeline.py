@@ -176,3 +176,27 @@ def test_bad_input_is_one_clear_line(fake_server, tmp_path: Path) -> None:
         Collector(cfg, registry, store, CollectOptions(domain="toy", models=["zz"]))
     with pytest.raises(HarnessError, match="attempts must be at least 1"):
         Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"], attempts=0))
+
+
+def test_a_failing_observer_does_not_stop_the_collection(fake_server, tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def observer(attempt: Any) -> None:
+        seen.append(attempt.task_id)
+        raise RuntimeError("observer bug")
+
+    cfg = config_for(fake_server, tmp_path / "s.sqlite", {"good": {}})
+    store = Store(cfg.store_path, on_record=observer)  # the store notifies, as `harness collect` sets it up
+    summary = Collector(cfg, load_plugins(extra=[("toy", toy_domain)]), store,
+                        CollectOptions(domain="toy", models=["good"])).run()
+    assert summary["done"] == 5 == store.count() and summary["observer_errors"] == 5 and len(seen) == 5
+
+
+def test_spend_cap_skips_without_waiting_on_rate_limits(fake_server, tmp_path: Path) -> None:
+    import time
+
+    t = time.monotonic()
+    summary, store = collect(fake_server, tmp_path, models={"good": {"rpm": 60}}, toy={"count": 30},
+                             max_spend=1e-9)
+    assert summary["skipped_spend_cap"] == 30 and fake_server.count == 0 and store.count() == 0
+    assert time.monotonic() - t < 10  # 30 calls at 60 rpm would take 30 s
