@@ -25,7 +25,7 @@ from harness_code_contests import humaneval as he
 from harness_code_contests.sources import CodeContestsSource
 
 from harness import Candidate
-from harness.sandbox import Limits, detect_isolation, python_for, run_python
+from harness.sandbox import ISOLATIONS, Limits, detect_isolation, python_for, run_python
 
 
 def candidates(n: int) -> list[tuple[object, Candidate, bool]]:
@@ -71,18 +71,21 @@ def main() -> None:
     print(f"{len(items)} HumanEval candidates, isolation={iso}, python={python}, cpus={os.cpu_count()}")
 
     bare = [bare_run(python, p) for p in programs]
-    sand, ok = [], 0
-    for p in programs:
-        start = time.perf_counter()
-        res = run_python(p, limits=limits, isolation=iso, site_packages=False)
-        sand.append(time.perf_counter() - start)
-        ok += res.ok
     expected = sum(e for _, _, e in items)
-    print(f"bare subprocess : mean {1e3 * statistics.mean(bare):6.1f} ms  median {1e3 * statistics.median(bare):6.1f} ms")
-    print(f"sandbox ({iso:>7}): mean {1e3 * statistics.mean(sand):6.1f} ms  median {1e3 * statistics.median(sand):6.1f} ms"
-          f"  ({ok}/{len(items)} exited 0, {expected} expected)")
-    print(f"sandbox overhead: {1e3 * (statistics.mean(sand) - statistics.mean(bare)):6.1f} ms per run "
-          f"({statistics.mean(sand) / statistics.mean(bare):.2f}x)")
+    print(f"bare subprocess   : mean {1e3 * statistics.mean(bare):6.1f} ms  "
+          f"median {1e3 * statistics.median(bare):6.1f} ms")
+    modes = [iso] if args.isolation != "auto" else sorted({detect_isolation(i) for i in ISOLATIONS},
+                                                           key=ISOLATIONS.index)
+    for mode in modes:
+        sand, ok = [], 0
+        for p in programs:
+            start = time.perf_counter()
+            res = run_python(p, limits=limits, isolation=mode, site_packages=False)
+            sand.append(time.perf_counter() - start)
+            ok += res.ok
+        print(f"{mode:>17} : mean {1e3 * statistics.mean(sand):6.1f} ms  median {1e3 * statistics.median(sand):6.1f} ms"
+              f"  overhead {1e3 * (statistics.mean(sand) - statistics.mean(bare)):5.1f} ms/run "
+              f"({statistics.mean(sand) / statistics.mean(bare):.2f}x); {ok}/{len(items)} exited 0, {expected} expected")
 
     jobs = [(t, c, args.isolation) for t, c, _ in items]
     start = time.perf_counter()
