@@ -257,6 +257,7 @@ class Collector:
         writer = asyncio.create_task(self._writer())
         workers = [asyncio.create_task(self._worker(pool)) for _ in range(n)]
         all_workers = asyncio.gather(*workers)
+        all_workers.add_done_callback(lambda f: f.cancelled() or f.exception())  # always retrieved
         try:
             await asyncio.wait({all_workers, writer}, return_when=asyncio.FIRST_COMPLETED)
             if writer.done():  # the writer only ends by failing (the store cannot be written)
@@ -418,6 +419,7 @@ class Collector:
             "skipped_spend_cap": skipped,
             "spend_usd": self.ledger.spent,
             "max_spend_usd": self.options.max_spend,
+            "spend_overrun_usd": self.ledger.overrun,  # billed above reservations (a provider ignoring max_tokens)
             "stopped": self.stopped,
             "elapsed_s": self.elapsed,
             "cpu_s": self.cpu_s,  # this process only (verification workers excluded)
