@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import itertools
 import os
+import pickle
 import signal
 import time
 import uuid
@@ -173,6 +174,13 @@ class Collector:
                     f"model {name!r} has no price, so its calls cannot be reserved under --max-spend; set "
                     f"input_cost_per_mtok and output_cost_per_mtok (an upper bound) in [models.{name}]"
                 )
+        try:
+            pickle.dumps(self.domain.verifier)
+        except Exception as exc:
+            raise HarnessError(
+                f"domain {self.domain.name!r}: its verifier cannot be sent to a worker process ({exc}); "
+                "verifiers must be picklable (module-level classes, no open handles)"
+            ) from None
 
     def tasks(self) -> list[Task]:
         opts = self.config.domain_options(self.domain.name)
@@ -289,8 +297,13 @@ class Collector:
         candidate: Candidate | None = None
         try:
             candidate = await self.domain.solver.solve(work.task, client)
+            # A solver may catch the harness's exceptions: what happened to its calls still decides.
             if isinstance(client.failure, AuthenticationFailed):
-                raise client.failure  # the solver swallowed it; the run must still stop
+                raise client.failure
+            if client.capped:
+                raise SpendCapReached("a call was refused by the spend cap")
+            if client.last_failed and client.failure is not None:
+                raise client.failure  # it gave up after a failed call: an infrastructure error, not a failure
             if not isinstance(candidate, Candidate):
                 raise TypeError(f"solver returned {type(candidate).__name__}, not Candidate")
         except SpendCapReached:

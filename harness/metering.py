@@ -205,6 +205,8 @@ class MeteredClient:
         self.price = price
         self.totals = CallTotals()
         self.failure: ProviderError | None = None  # the last failed call (seen even if the solver catches it)
+        self.last_failed = False  # did the most recent call fail?
+        self.capped = False  # was a call refused by the spend cap?
 
     def worst_case(self, prompt_tokens: int, max_tokens: int) -> float | None:
         """The most a call can cost: prompt tokens (with margin) plus every output token allowed."""
@@ -219,22 +221,30 @@ class MeteredClient:
         prompt_tokens = count_prompt_tokens(self.model.route, messages)
         worst = self.worst_case(prompt_tokens, max_tokens)
         if worst is None and self.ledger.cap is not None:
+            self.capped = True
             raise SpendCapReached(f"model {self.name!r} has no price to reserve against --max-spend")
         if worst is not None and not self.ledger.fits_ever(worst):  # before waiting on any rate limit
+            self.capped = True
             raise SpendCapReached(f"a call of model {self.name!r} may cost ${worst:.6f}: over the cap")
         async with self.gate.slot(prompt_tokens + max_tokens):
-            reserved = await self.ledger.reserve(worst or 0.0)
+            try:
+                reserved = await self.ledger.reserve(worst or 0.0)
+            except SpendCapReached:
+                self.capped = True
+                raise
             billed = 0.0
             try:
                 completion = await self.provider.complete(self.model, messages, **params)
                 billed = float(completion.cost_usd)
             except ProviderError as exc:
                 self.failure = exc
+                self.last_failed = True
                 billed = reserved if exc.billed_cost is None else float(exc.billed_cost)
                 self._add(exc.input_tokens, exc.output_tokens, billed, 0.0, estimated=exc.billed_cost is None)
                 raise
             finally:
                 self.ledger.settle(reserved, billed)
+        self.last_failed = False
         self._add(completion.input_tokens, completion.output_tokens, billed, completion.latency_s)
         return completion
 

@@ -200,3 +200,34 @@ def test_spend_cap_skips_without_waiting_on_rate_limits(fake_server, tmp_path: P
                              max_spend=1e-9)
     assert summary["skipped_spend_cap"] == 30 and fake_server.count == 0 and store.count() == 0
     assert time.monotonic() - t < 10  # 30 calls at 60 rpm would take 30 s
+
+
+def test_errors_a_solver_swallows_are_still_errors(fake_server, tmp_path: Path) -> None:
+    fake_server.default = Behaviour("500")
+    toy = {"count": 3, "swallow_errors": True}
+    summary, store = collect(fake_server, tmp_path, models={"good": {"max_retries": 0}}, toy=toy)
+    assert summary["models"]["good"]["errors"] == {"server_error": 3} and summary["models"]["good"]["failed"] == 0
+    fake_server.default = Behaviour("401")
+    with pytest.raises(HarnessError, match="authentication failed"):
+        collect(fake_server, tmp_path, models={"good": {"max_retries": 0}}, toy=toy)
+    fake_server.default = Behaviour("ok")
+    summary, store = collect(fake_server, tmp_path, models={"good": {}}, toy=toy, max_spend=1e-9)
+    assert summary["skipped_spend_cap"] == 3 and summary["done"] == 0
+
+
+def test_unpicklable_verifier_is_a_clear_error(fake_server, tmp_path: Path) -> None:
+    import dataclasses
+
+    class Local:  # defined in a function: cannot be pickled by reference
+        def verify(self, task: Any, candidate: Any) -> Any:
+            raise AssertionError
+
+    mod = types.ModuleType("local_toy")
+    dom = dataclasses.replace(toy_domain.TOY, name="localtoy", verifier=Local())
+    mod.register_domains = hookimpl(lambda register: register(dom))  # type: ignore[attr-defined]
+    cfg = config_for(fake_server, tmp_path / "s.sqlite", {"good": {}})
+    collector = Collector(cfg, load_plugins(extra=[("localtoy", mod)]), Store(cfg.store_path),
+                          CollectOptions(domain="localtoy", models=["good"]))
+    with pytest.raises(HarnessError, match="verifier cannot be sent to a worker process"):
+        collector.run()
+    assert fake_server.count == 0

@@ -2,7 +2,7 @@
 
 It uses only the public API, like a third-party plugin. Options (``[domains.toy] options``):
 ``count`` tasks (default 20), ``calls`` model calls per attempt (default 1), ``verify_sleep`` seconds,
-``verify_raise`` (the verifier raises).
+``verify_raise`` (the verifier raises), ``swallow_errors`` (the solver hides call errors).
 """
 
 from __future__ import annotations
@@ -21,15 +21,21 @@ class ToySource:
         for i in range(count if limit is None else min(count, int(limit))):
             yield Task(id=f"t{i:03d}", data={"a": i, "b": 2 * i + 1, "calls": int(options.get("calls", 1)),
                                              "verify_sleep": float(options.get("verify_sleep", 0.0)),
-                                             "verify_raise": bool(options.get("verify_raise", False))})
+                                             "verify_raise": bool(options.get("verify_raise", False)),
+                                             "swallow_errors": bool(options.get("swallow_errors", False))})
 
 
 class ToySolver:
     async def solve(self, task: Task, model: Any) -> Candidate:
-        text = ""
+        text = prompt = ""
         for step in range(task.data.get("calls", 1)):
             prompt = f"[{task.id} step {step}] Compute: {task.data['a']}+{task.data['b']}"
-            text = (await model.complete([Message("user", prompt)])).text
+            try:
+                text = (await model.complete([Message("user", prompt)])).text
+            except Exception:
+                if not task.data.get("swallow_errors"):
+                    raise
+                return Candidate(answer=None, prompt=prompt, response="")  # a sloppy solver gives up quietly
         m = re.search(r"ANSWER:\s*(-?\d+)", text)
         return Candidate(answer=m.group(1) if m else None, prompt=prompt, response=text)
 
