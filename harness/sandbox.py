@@ -297,17 +297,26 @@ def _preexec(limits: Limits, isolation: str, uid: int | None, nproc: int):
     ]
     libc = _libc() if isolation == "rlimits+unshare" else None
 
-    def run() -> None:
-        for which, value in rlims:
-            resource.setrlimit(which, value)
-        if libc is not None:
-            flags = _CLONE_NEWNET | _CLONE_NEWIPC | (0 if _is_root() else _CLONE_NEWUSER)
-            if libc.unshare(flags) != 0:
-                raise OSError(ctypes.get_errno(), "unshare failed")
+    def drop() -> None:
         if uid is not None and isolation != "bwrap":
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+
+    def run() -> None:
+        for which, value in rlims:
+            resource.setrlimit(which, value)
+        if libc is None:
+            drop()
+            return
+        namespaces = _CLONE_NEWNET | _CLONE_NEWIPC
+        if _is_root() and libc.unshare(namespaces) == 0:
+            drop()  # root made the namespaces, then gives up root
+            return
+        # a normal user, or root without CAP_SYS_ADMIN: an unprivileged user namespace owns the new ones
+        drop()
+        if libc.unshare(_CLONE_NEWUSER | namespaces) != 0:
+            raise OSError(ctypes.get_errno(), "unshare failed")
 
     return run
 
