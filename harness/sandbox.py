@@ -1,19 +1,23 @@
 """Run untrusted programs (generated code) in a subprocess with limits, and compare their output.
 
 Every run gets a fresh temporary directory, wall-clock and CPU limits, an address-space limit, a
-file-size limit, a process limit, no network and capped stdout/stderr. The strongest isolation that
-works on this machine is used, and each result says which:
+file-size limit, a process limit, no network, capped stdout/stderr (the program is killed on overflow)
+and a ``timeout`` watchdog inside the sandbox that ends it even if this process dies. The strongest
+isolation that works on this machine is used (probed once per process), and each result says which:
 
 - ``bwrap``: bubblewrap gives a private filesystem (only system directories and the interpreter,
-  read-only, plus the run's own directory), private network, PID, IPC and UTS namespaces. As root,
-  bwrap runs privileged and the program drops to a fresh unprivileged uid (``setpriv``), so
-  RLIMIT_NPROC binds; as a normal user, bwrap makes an unprivileged user namespace.
-- ``rlimits+unshare``: no usable bwrap; the program gets a fresh network namespace and, as root, a
-  fresh unprivileged uid (files are protected by permissions only: no private filesystem).
-- ``rlimits``: neither works; resource limits only (no network isolation).
+  read-only, an empty ``/tmp`` and the run's own directory), private network, PID, IPC and UTS
+  namespaces. As root, bwrap runs privileged and the program drops to a fresh unprivileged uid
+  (``setpriv``); as a normal user, bwrap makes an unprivileged user namespace.
+- ``rlimits+unshare``: no usable bwrap; the program gets fresh network and IPC namespaces (made by
+  root, or through a user namespace) and, as root, a fresh unprivileged uid; files are protected by
+  permissions only (no private filesystem).
+- ``rlimits``: neither works; resource limits and, as root, the fresh uid only (no network isolation).
 
 RLIMIT_NPROC does not bind root, so as root every run uses its own uid from a high, otherwise unused
-range: the process limit holds, and leftover processes are killed by uid (or by the PID namespace).
+range: the process limit holds, and leftover processes are killed by uid (or with the PID namespace).
+The environment is replaced (no API keys reach the program). Call from one thread per process (the
+limits are set in a ``preexec_fn``); verification pools of processes are the intended use.
 """
 
 from __future__ import annotations
