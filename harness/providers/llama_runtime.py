@@ -4,6 +4,12 @@ The local models run in this process through ``llama-cpp-python``. A llama.cpp c
 safe and one generation already uses every core, so generations are serialised by one process-wide
 lock (two at once would only oversubscribe the cores) and, from async code, run on one dedicated
 worker thread so the event loop never blocks. This module knows nothing about litellm.
+
+Reproducibility: llama.cpp's logits depend (by up to ~0.4) on how the prompt was split into decode
+batches, so reusing the KV cache of an earlier request's common prefix changes what a seed samples.
+By default every request therefore evaluates its prompt from scratch, and the same request with the
+same seed gives the same text whatever ran before. ``HARNESS_LOCAL_PREFIX_CACHE=1`` turns prefix
+reuse on (faster for long multi-turn agent prompts, no longer bit-reproducible).
 """
 
 from __future__ import annotations
@@ -97,6 +103,11 @@ def context_size() -> int:
     if n < 256:
         raise HarnessError(f"HARNESS_LOCAL_N_CTX must be an integer >= 256, got {env!r}")
     return n
+
+
+def prefix_cache() -> bool:
+    """Whether requests may reuse an earlier request's KV cache (``$HARNESS_LOCAL_PREFIX_CACHE``)."""
+    return os.environ.get("HARNESS_LOCAL_PREFIX_CACHE", "").strip().lower() in ("1", "true", "yes")
 
 
 def spec_for(name: str) -> WeightsSpec:
@@ -229,6 +240,8 @@ def chat(
             return bool(why)
 
         llm.stop_check = stop_check
+        if not prefix_cache():
+            llm.reset()  # evaluate the whole prompt afresh: same request + seed -> same text
         try:
             out = llm.create_chat_completion(
                 messages=msgs, max_tokens=max_tokens, seed=used_seed, stop=stop or [], **sampling

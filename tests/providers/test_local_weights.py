@@ -157,3 +157,22 @@ def test_pinned_part_sizes_add_up_to_the_released_file(spec):
     assert sum(p.size for p in spec.parts) == spec.size
     assert len({p.dist for p in spec.parts}) == len(spec.parts)
     assert all(len(p.sha256) == 64 for p in spec.parts) and len(spec.sha256) == 64
+
+
+def test_the_progress_bar_path_assembles_the_same_file(tiny, tmp_path):
+    spec, site, payloads = tiny
+    out = w.assemble(spec, tmp_path / "cache", search_path=[str(site)], progress=True)
+    assert out.read_bytes() == b"".join(payloads)
+
+
+LICENSES = Path(__file__).resolve().parents[2] / "licenses"
+
+
+def test_qwen_licence_and_attribution_are_shipped():
+    licence = (LICENSES / "Qwen2.5-Coder-LICENSE").read_text()
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert "END OF TERMS AND CONDITIONS" in licence and "Copyright 2024 Alibaba Cloud" in licence
+    notice = (LICENSES / "NOTICE").read_text()
+    assert "Qwen2.5-Coder by the Qwen team, Alibaba Cloud" in notice
+    for spec in (w.QWEN25_CODER_05B, w.QWEN25_CODER_15B):
+        assert spec.filename in notice and spec.sha256 in notice
