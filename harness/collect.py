@@ -271,7 +271,7 @@ class Collector:
             if writer.done():  # the writer only ends by failing (the store cannot be written)
                 writer.result()
             all_workers.result()
-        except AuthenticationFailed:
+        except (AuthenticationFailed, HarnessError):
             pass  # self.fatal says why; run() reports it after the final flush
         finally:
             for w in workers:
@@ -321,6 +321,9 @@ class Collector:
             raise
         except ProviderError as exc:
             return self._error(work, client, started, exc.kind, str(exc))
+        except HarnessError as exc:  # a configuration problem (e.g. missing weights): stop, say what
+            self.fatal = f"model {work.model!r}: {exc}"
+            raise
         except asyncio.CancelledError:
             raise
         except Exception as exc:

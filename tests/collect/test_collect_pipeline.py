@@ -231,3 +231,18 @@ def test_unpicklable_verifier_is_a_clear_error(fake_server, tmp_path: Path) -> N
     with pytest.raises(HarnessError, match="verifier cannot be sent to a worker process"):
         collector.run()
     assert fake_server.count == 0
+
+
+def test_a_configuration_error_during_a_call_stops_the_run(fake_server, tmp_path: Path) -> None:
+    class Broken:
+        name = "broken"
+
+        async def complete(self, model: Any, messages: Any, **params: Any) -> Completion:
+            raise HarnessError("weights for this model are not installed; run the setup command")
+
+    plugin = types.ModuleType("broken_provider")
+    plugin.register_providers = hookimpl(lambda register: register(Broken()))  # type: ignore[attr-defined]
+    with pytest.raises(HarnessError, match="model 'b': weights for this model are not installed"):
+        collect(fake_server, tmp_path, extra=[("broken", plugin)], toy={"count": 20},
+                models={"b": {"provider": "broken", "api_base": None, "api_key_env": None, "concurrency": 1}})
+    assert Store(tmp_path / "store.sqlite").count() == 0
