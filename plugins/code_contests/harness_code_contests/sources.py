@@ -14,17 +14,14 @@ Options (``[domains.code_contests]`` and its ``options`` table):
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
-import socket
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from harness import HarnessError, Task
+from harness.sources import load_hub_rows, read_rows
 from harness_code_contests import builtin, humaneval
 
 DATASET = "deepmind/code_contests"
@@ -121,76 +118,6 @@ def builtin_tasks(options: Mapping[str, Any]) -> Iterator[Task]:
         )
 
 
-def read_rows(path: str) -> Iterator[dict[str, Any]]:
-    """Rows of a local JSONL or Parquet file (read lazily, batch by batch)."""
-    p = Path(os.path.expanduser(path))
-    if not p.is_file():
-        raise HarnessError(f"code_contests file {path} does not exist; set [domains.code_contests.options] path")
-    if p.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(p).iter_batches(batch_size=64):
-            yield from batch.to_pylist()
-        return
-    with p.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise HarnessError(f"{path}:{lineno}: not a JSON line ({exc.msg})") from None
-
-
-def _truthy(var: str) -> bool:
-    return os.environ.get(var, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _probe_hub(timeout_s: float = 3.0) -> str | None:
-    """Why the hub cannot be reached (None if a TCP connection opens within ``timeout_s``)."""
-    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
-    outcome: list[str | None] = []
-
-    def connect() -> None:  # in a thread: name resolution has no timeout of its own
-        try:
-            socket.create_connection((host, port), timeout=timeout_s).close()
-            outcome.append(None)
-        except OSError as exc:
-            outcome.append(str(exc.strerror or type(exc).__name__).lower())
-
-    worker = threading.Thread(target=connect, daemon=True)
-    worker.start()
-    worker.join(timeout_s + 0.5)
-    if not outcome:
-        return f"no answer from {host}:{port} within {timeout_s:g}s"
-    return None if outcome[0] is None else f"{host}:{port}: {outcome[0]}"
-
-
-def check_hub(dataset: str) -> None:
-    """Fail at once, in one line, when the hub is switched off or unreachable (datasets would retry)."""
-    if _truthy("HF_HUB_OFFLINE") or _truthy("HF_DATASETS_OFFLINE"):
-        raise HarnessError(f"{dataset} is on the Hugging Face hub, but HF_HUB_OFFLINE/HF_DATASETS_OFFLINE is "
-                           f"set; {OFFLINE_ALTERNATIVES}")
-    why = _probe_hub()
-    if why:
-        raise HarnessError(f"cannot reach the Hugging Face hub for {dataset} ({why}); {OFFLINE_ALTERNATIVES}")
-
-
-def hub_rows(dataset: str, split: str, revision: str | None) -> Iterator[dict[str, Any]]:
-    """Stream rows from the hub with ``datasets`` (streaming: no full download)."""
-    try:
-        import datasets
-
-        ds = datasets.load_dataset(dataset, split=split, streaming=True, revision=revision)
-        yield from ds
-    except HarnessError:
-        raise
-    except Exception as exc:  # datasets raises many kinds; the user needs one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise HarnessError(f"loading {dataset} split {split!r} from the hub failed: {first}; "
-                           f"{OFFLINE_ALTERNATIVES}") from None
-
-
 class CodeContestsSource:
     """TaskSource of the code_contests domain (see the module docstring for options)."""
 
@@ -200,7 +127,7 @@ class CodeContestsSource:
             raise HarnessError(f"[domains.code_contests] unknown option(s) {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(_KNOWN_OPTIONS))}")
         source = options.get("source") or ("local" if options.get("path") else "builtin")
-        if source.endswith((".jsonl", ".json", ".parquet")):  # source = "file.jsonl": a local file
+        if source.endswith((".jsonl", ".ndjson", ".json", ".parquet")):  # source = "file.jsonl": a local file
             options = {**options, "path": source}
             source = "local"
         if source == "code_contests":
@@ -211,8 +138,11 @@ class CodeContestsSource:
         opts = {**options, "source": source}
         if options.get("path"):  # relative to harness.toml's folder (``_root``), else to the cwd
             opts["path"] = str(Path(options.get("_root") or ".") / os.path.expanduser(options["path"]))
-        if source == "hub":
-            check_hub(options.get("dataset") or DATASET)
+        rows: Iterable[Mapping[str, Any]] = ()
+        if source == "hub":  # now: an offline or unreachable hub is one clear line at once
+            rows = load_hub_rows(options.get("dataset") or DATASET, None, options.get("split") or "test",
+                                 options.get("revision"), domain="code_contests",
+                                 alternatives=OFFLINE_ALTERNATIVES, streaming=True)
         if source == "local" and not options.get("path"):
             raise HarnessError('[domains.code_contests] source = "local" needs options.path (JSONL or Parquet)')
         if opts.get("path") and not Path(opts["path"]).is_file():
@@ -221,19 +151,18 @@ class CodeContestsSource:
         limit = options.get("limit")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
             raise HarnessError(f"[domains.code_contests] limit must be a positive integer (got {limit!r})")
-        return itertools.islice(self._all(source, opts), limit)
+        return itertools.islice(self._all(source, opts, rows), limit)
 
-    def _all(self, source: str, options: Mapping[str, Any]) -> Iterator[Task]:
+    def _all(self, source: str, options: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> Iterator[Task]:
         if source == "builtin":
             yield from builtin_tasks(options)
         elif source == "humaneval":
             for problem in humaneval.load_problems(options.get("path")):
                 yield humaneval.to_task(problem)
         elif source == "local":
-            for i, row in enumerate(read_rows(options["path"])):
+            for i, row in enumerate(read_rows(Path(options["path"]), domain="code_contests")):
                 yield row_to_task(row, options, options.get("split"), i)
         else:
             split = options.get("split") or "test"
-            rows = hub_rows(options.get("dataset") or DATASET, split, options.get("revision"))
             for i, row in enumerate(rows):
                 yield row_to_task(row, options, split, i)
