@@ -83,6 +83,8 @@ class Limits:
     open_files: int = 256
     stdout_bytes: int = 16 * MiB
     stderr_bytes: int = 1 * MiB
+    #: bwrap: size of the run directory and /tmp (memory-backed tmpfs); elsewhere files are capped one by one
+    disk_bytes: int = 64 * MiB
 
 
 @dataclass(frozen=True)
@@ -239,8 +241,29 @@ def _env(workdir: str, extra: Mapping[str, str] | None) -> dict[str, str]:
     return env
 
 
-def _bwrap_argv(argv: Sequence[str], workdir: str, uid: int | None, ro_binds: Sequence[str]) -> list[str]:
-    """bwrap command line: read-only system dirs and interpreter, private /tmp, the run's own dir."""
+@functools.cache
+def _bwrap_sized_tmpfs() -> bool:
+    """Whether this bwrap can size a tmpfs and copy files in (``--size``, ``--perms``, ``--file``)."""
+    try:
+        out = subprocess.run([_bwrap_binary() or "bwrap", "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return all(opt in out.stdout for opt in ("--size", "--perms", "--file"))
+
+
+def _bwrap_argv(
+    argv: Sequence[str],
+    workdir: str,
+    uid: int | None,
+    ro_binds: Sequence[str],
+    files: Sequence[tuple[int, str]] | None = None,
+    disk_bytes: int = 64 * MiB,
+) -> list[str]:
+    """bwrap command line: read-only system dirs and interpreter, private /tmp, the run's own dir.
+
+    With ``files`` (file descriptor, relative name), the run directory is a tmpfs of ``disk_bytes``
+    holding copies of them, so the program cannot fill the host's disk; else the host directory is bound.
+    """
     bw = [_bwrap_binary() or "bwrap", "--die-with-parent", "--new-session", "--unshare-net",
           "--unshare-pid", "--as-pid-1", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
           "--hostname", "sandbox"]
@@ -263,8 +286,21 @@ def _bwrap_argv(argv: Sequence[str], workdir: str, uid: int | None, ro_binds: Se
                     made.add(str(parent))
                     bw += ["--perms", "0755", "--dir", str(parent)]
             bw += ["--ro-bind", p, p]
-    bw += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", workdir, workdir,
-           "--chdir", workdir, "--"]
+    bw += ["--proc", "/proc", "--dev", "/dev"]
+    if files is None:
+        bw += ["--tmpfs", "/tmp", "--bind", workdir, workdir]
+    else:
+        size = str(disk_bytes)
+        bw += ["--size", size, "--tmpfs", "/tmp", "--perms", "0777", "--size", size, "--tmpfs", workdir]
+        dirs: set[str] = set()
+        for fd, name in files:
+            for parent in reversed(Path(name).parents[:-1]):
+                d = os.path.join(workdir, parent)
+                if d not in dirs:
+                    dirs.add(d)
+                    bw += ["--perms", "0777", "--dir", d]
+            bw += ["--perms", "0644", "--file", str(fd), os.path.join(workdir, name)]
+    bw += ["--chdir", workdir, "--"]
     if uid is not None:
         bw += [_setpriv() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
@@ -373,6 +409,7 @@ class _Plan:
     uid: int | None
     env: Mapping[str, str] | None
     notes: list[str]
+    pass_fds: tuple[int, ...] = ()
 
     @property
     def fresh_uid(self) -> bool:
@@ -416,12 +453,21 @@ def _run(
         # a watchdog inside the sandbox ends the program even if this process dies and cannot kill it
         watchdog = shutil.which("timeout")
         inner = [watchdog, "--signal=KILL", f"{limits.wall_s + 2:.1f}s", *argv] if watchdog else list(argv)
-        plan.cmd = _bwrap_argv(inner, workdir, uid, ro_binds) if isolation == "bwrap" else inner
+        if isolation != "bwrap":
+            plan.cmd = inner
+        elif tree is None and _bwrap_sized_tmpfs():  # copies on a sized tmpfs: the disk cannot fill up
+            copies = [(os.open(Path(workdir, name), os.O_RDONLY), str(name)) for name in files]
+            plan.pass_fds = tuple(fd for fd, _ in copies)
+            plan.cmd = _bwrap_argv(inner, workdir, uid, ro_binds, copies, limits.disk_bytes)
+        else:
+            plan.cmd = _bwrap_argv(inner, workdir, uid, ro_binds)
         with tempfile.TemporaryFile() as fin:
             fin.write(stdin)
             fin.seek(0)
             return _communicate(plan, fin)
     finally:
+        for fd in plan.pass_fds:
+            os.close(fd)
         if plan.fresh_uid and isolation != "bwrap":  # bwrap: the PID namespace died with the program
             _kill_uid(plan.uid)  # type: ignore[arg-type]
         shutil.rmtree(workdir, ignore_errors=True)
@@ -434,7 +480,7 @@ def _communicate(plan: _Plan, fin) -> SandboxResult:
     try:
         proc = subprocess.Popen(
             plan.cmd, stdin=fin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=plan.workdir,
-            env=_env(plan.workdir, plan.env), start_new_session=True, close_fds=True,
+            env=_env(plan.workdir, plan.env), start_new_session=True, close_fds=True, pass_fds=plan.pass_fds,
             preexec_fn=_preexec(limits, plan.isolation, plan.uid, _nproc_limit(limits, plan.uid)),
         )
     except subprocess.SubprocessError as exc:  # preexec failed: namespaces or uid not available

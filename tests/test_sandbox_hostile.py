@@ -213,3 +213,21 @@ def test_harness_environment_does_not_leak(iso, monkeypatch):
     )
     r = run_python(code, limits=SHORT, isolation=iso)
     assert r.exit_code == 0 and "sk-leak-check" not in r.stdout
+
+
+def test_filling_the_disk_is_capped_under_bwrap():
+    if "bwrap" not in AVAILABLE:
+        pytest.skip("bwrap is not usable here: files are only capped one by one (RLIMIT_FSIZE)")
+    code = (
+        "import os\n"
+        "n = 0\n"
+        "try:\n"
+        "    for i in range(400):\n"
+        "        with open(f'f{i}', 'wb') as f:\n"
+        "            f.write(b'x' * (1 << 20))\n"
+        "        n += 1\n"
+        "finally:\n"
+        "    print(n)\n"
+    )
+    r = run_python(code, limits=Limits(wall_s=5, cpu_s=3, disk_bytes=8 << 20), isolation="bwrap")
+    assert r.exit_code != 0 and r.stdout.strip() and int(r.stdout) < 8
