@@ -6,8 +6,8 @@ and a ``timeout`` watchdog inside the sandbox that ends it even if this process 
 isolation that works on this machine is used (probed once per process), and each result says which:
 
 - ``bwrap``: bubblewrap gives a private filesystem (only system directories and the interpreter,
-  read-only, an empty ``/tmp`` and the run's own directory), private network, PID, IPC and UTS
-  namespaces. As root, bwrap runs privileged and the program drops to a fresh unprivileged uid
+  read-only; the run's own directory and ``/tmp`` as tmpfs of ``Limits.disk_bytes``), private network,
+  PID, IPC and UTS namespaces. As root, bwrap runs privileged and the program drops to a fresh unprivileged uid
   (``setpriv``); as a normal user, bwrap makes an unprivileged user namespace.
 - ``rlimits+unshare``: no usable bwrap; the program gets fresh network and IPC namespaces (made by
   root, or through a user namespace) and, as root, a fresh unprivileged uid; files are protected by
