@@ -6,7 +6,8 @@ Options (``[domains.code_contests]`` and its ``options`` table):
   or ``local``; a ``path`` alone, or a source ending in .jsonl/.parquet, means ``local``.
 - ``path``: a JSONL or Parquet file in the deepmind/code_contests schema (HumanEval JSONL for humaneval).
 - ``split`` (hub: train/valid/test, default test), ``limit``, ``dataset``, ``revision`` (hub).
-- ``max_hidden_tests`` (default 100, 0 = all): private tests first, then generated ones.
+- ``max_hidden_tests`` (default 100, 0 = all): private tests first, then generated ones. A problem
+  without public tests gets its first hidden test as the public one.
 - ``time_scale`` (default 2.0): multiplies the problems' time limits (they were set for C++).
 - ``float_tolerance`` (default 1e-6): numeric tokens match within this absolute/relative error.
 """
@@ -69,6 +70,9 @@ def row_to_task(row: Mapping[str, Any], options: Mapping[str, Any], split: str |
         if t["input"] not in seen:
             seen.add(t["input"])
             hidden.append(t)
+    public = _tests(row.get("public_tests"))
+    if not public and len(hidden) > 1:  # a few problems have no examples: one hidden test becomes public
+        public, hidden = hidden[:1], hidden[1:]
     cap = int(_number(options, "max_hidden_tests"))
     hidden_total = len(hidden)
     if cap:
@@ -83,7 +87,7 @@ def row_to_task(row: Mapping[str, Any], options: Mapping[str, Any], split: str |
             "source": options.get("source", "local"),
             "name": name,
             "description": row["description"],
-            "public_tests": _tests(row.get("public_tests")),
+            "public_tests": public,
             "hidden_tests": hidden,
             "hidden_tests_available": hidden_total,
             "time_limit_s": (seconds or 2.0) * _number(options, "time_scale"),

@@ -48,6 +48,16 @@ def test_local_jsonl_in_dataset_schema():
     assert tasks[0].id != tasks[1].id
 
 
+def test_problem_without_examples_gets_one_public_test():
+    from harness_code_contests.sources import row_to_task
+
+    row = json.loads(DATA.read_text().splitlines()[0])
+    row["public_tests"] = {"input": [], "output": []}
+    data = row_to_task(row, {}, "test", 0).data
+    assert data["public_tests"] == [{"input": "3 5\n", "output": "8\n"}]
+    assert "3 5\n" not in [t["input"] for t in data["hidden_tests"]]
+
+
 def test_relative_path_resolves_against_config_folder():
     tasks = list(SOURCE.tasks({"path": DATA.name, "_root": str(DATA.parent)}))
     assert len(tasks) == 3 and tasks[0].data["source"] == "local"
