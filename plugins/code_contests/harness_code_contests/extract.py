@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 # an opening fence (any length >= 3) with an optional language tag, then the body up to the closing fence
@@ -40,8 +41,8 @@ def extract_code(text: str | None) -> str | None:
     """
     if not text or not text.strip():
         return None
-    text = _THINK.sub("", text)
-    blocks = [(m.group(2).lower(), m.group(3).strip("\n")) for m in _FENCE.finditer(text)]
+    text = _THINK.sub("", text.replace("\r\n", "\n"))
+    blocks = [(m.group(2).lower(), textwrap.dedent(m.group(3)).strip("\n")) for m in _FENCE.finditer(text)]
     blocks = [(tag, body) for tag, body in blocks if body.strip()]
     if blocks:
         for group in (

@@ -28,6 +28,8 @@ PROGRAM = "n = int(input())\nprint(n * 2)"
         (f"<think>maybe ```python\nprint(0)\n``` no</think>\n```python\n{PROGRAM}\n```", PROGRAM),
         (f"```python\n{PROGRAM}", PROGRAM),  # truncated reply: unterminated fence
         (f"````python\n{PROGRAM}\n````", PROGRAM),  # four-backtick fence
+        (f"```python\r\n{PROGRAM}\r\n```\r\n".replace("\n", "\r\n").replace("\r\r", "\r"), PROGRAM),  # CRLF
+        ("1. Read n.\n   ```python\n   n = int(input())\n   print(n * 2)\n   ```\n", PROGRAM),  # indented fence
         ("", None),
         ("   \n", None),
     ],
