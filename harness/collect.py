@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
 import os
 import pickle
@@ -241,7 +242,7 @@ class Collector:
             self.started = time.monotonic()
             self._cpu0 = time.process_time()
             asyncio.run(self._main(pool))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             interrupted = True
             self.stopped = "interrupted"
         finally:
@@ -257,6 +258,10 @@ class Collector:
 
     async def _main(self, pool: concurrent.futures.Executor) -> None:
         self._wake = asyncio.Event()
+        main = asyncio.current_task()
+        if main is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # like Ctrl-C
         self.gates = {
             m: ModelGate(c.concurrency, c.rpm, c.tpm) for m, c in self.models.items()
         }

@@ -88,6 +88,15 @@ def test_killed_and_interrupted_runs_resume_without_losing_or_repeating_attempts
         requests2 = server.count - requests1
         assert requests2 >= len(done2) - len(first)
 
+        # 2b. SIGTERM is handled like Ctrl-C.
+        proc = run_until(cmd, env, store, len(second) + 10, signal.SIGTERM)
+        _, err = proc.communicate()
+        assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+        third = stored(store)
+        assert all(third[k] == second[k] for k in done2)
+        done2 = {k for k, v in third.items() if v[0] != "error"}
+        second = third
+
         # 3. Run to the end: exactly the missing attempts are requested, and the summary says so.
         before = server.count
         out = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, timeout=120)
