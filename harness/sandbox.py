@@ -102,6 +102,7 @@ class SandboxResult:
     cpu_s: float
     isolation: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    uid: int | None = None  # the unprivileged uid the program ran as (root only), for audits and tests
 
     @property
     def output_exceeded(self) -> bool:
@@ -576,7 +577,7 @@ def _result(plan: _Plan, status: int, rusage, out: bytes, err: bytes, out_trunc:
     return SandboxResult(
         exit_code=code, signal=sig, timed_out=timed_out, stdout=out.decode("utf-8", "replace"),
         stderr=errtext, stdout_truncated=out_trunc, stderr_truncated=err_trunc, wall_s=wall, cpu_s=cpu,
-        isolation=plan.isolation, notes=tuple(plan.notes),
+        isolation=plan.isolation, notes=tuple(plan.notes), uid=plan.uid,
     )
 
 

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from harness.sandbox import ISOLATIONS, Limits, detect_isolation, run_python
+from harness.sandbox import ISOLATIONS, Limits, detect_isolation
+from harness.sandbox import run_python as sandbox_run_python
 
 AVAILABLE = sorted({detect_isolation(i) for i in ISOLATIONS}, key=ISOLATIONS.index)
 #: modes that promise a private network (and, for bwrap, a private filesystem)
@@ -18,8 +19,19 @@ SHORT = Limits(wall_s=2.0, cpu_s=1.0, memory_bytes=256 * 1024 * 1024, processes=
                stdout_bytes=1 << 20, stderr_bytes=1 << 16)
 
 
+USED_UIDS: set[int] = set()
+
+
+def run_python(code, **kwargs):
+    """The sandbox's run_python, remembering the fresh uid of each run (other sessions may run sandboxes too)."""
+    result = sandbox_run_python(code, **kwargs)
+    if result.uid is not None:
+        USED_UIDS.add(result.uid)
+    return result
+
+
 def _sandbox_processes() -> int:
-    """Live processes (not zombies left to an init that does not reap) under a fresh sandbox uid."""
+    """Live processes (not zombies left to an init that does not reap) under a uid these tests used."""
     n = 0
     for e in os.scandir("/proc"):
         if e.name.isdigit():
@@ -28,12 +40,13 @@ def _sandbox_processes() -> int:
                 state = open(f"/proc/{e.name}/stat").read().rsplit(")", 1)[1].split()[0]
             except (OSError, IndexError):
                 continue
-            n += uid >= 1_900_000_000 and state != "Z"
+            n += uid in USED_UIDS and state not in ("Z", "X")
     return n
 
 
 @pytest.fixture(autouse=True)
 def _host_stays_healthy():
+    USED_UIDS.clear()
     yield
     # no sandboxed process survives its run, and the test process can still fork and allocate
     deadline = time.monotonic() + 3
@@ -90,6 +103,8 @@ def test_process_limit_holds_as_root(iso):
     r = run_python(code, limits=SHORT, isolation=iso)
     assert r.exit_code == 0, r.stderr
     assert int(r.stdout) < SHORT.processes  # the 100 forks did not all succeed, even as root
+    if os.geteuid() == 0:
+        assert r.uid is not None and r.uid >= 1_900_000_000  # a fresh unprivileged uid of its own
 
 
 @pytest.mark.parametrize("iso", AVAILABLE)
