@@ -9,7 +9,8 @@ like every other model call, so accounting is the same; prices come from harness
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
@@ -38,6 +39,12 @@ def model_name(route: str) -> str:
     name = route[len(PREFIX):]
     rt.spec_for(name)
     return name
+
+
+def prepare_weights(names: Iterable[str] | None = None, *, progress: bool = True) -> list[Path]:
+    """Assemble and verify the weights of the named local models (default: all), e.g. at setup time,
+    so the first model call does not pay for it; returns the cached files."""
+    return [weights.assemble(rt.spec_for(n), progress=progress) for n in (names or list(rt.MODELS))]
 
 
 async def prepare(route: str) -> None:

@@ -185,3 +185,13 @@ def test_prefix_cache_switch(monkeypatch):
     assert not rt.prefix_cache()
     monkeypatch.setenv("HARNESS_LOCAL_PREFIX_CACHE", "1")
     assert rt.prefix_cache()
+
+
+def test_prepare_weights_returns_the_verified_cached_files(monkeypatch):
+    from harness.providers.local import prepare_weights
+
+    monkeypatch.setattr(rt, "MODELS", {NAME: w.QWEN25_CODER_05B})
+    (path,) = prepare_weights(progress=False)
+    assert path == w.cache_dir() / w.QWEN25_CODER_05B.filename and w.is_ready(w.QWEN25_CODER_05B)
+    with pytest.raises(HarnessError, match="unknown local model"):
+        prepare_weights(["gpt-9"])
