@@ -59,6 +59,7 @@ MiB = 1024 * 1024
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWIPC = 0x08000000
+_PR_SET_PDEATHSIG = 1
 _UID_BASE = 1_900_000_000  # far above normal users and subordinate-uid ranges
 _UID_SPAN = 100_000_000
 _NOBODY = 65534
@@ -336,18 +337,20 @@ def _preexec(limits: Limits, isolation: str, uid: int | None, nproc: int):
         (resource.RLIMIT_CORE, (0, 0)),
         (resource.RLIMIT_NPROC, (nproc, nproc)),
     ]
-    libc = _libc() if isolation == "rlimits+unshare" else None
+    libc = _libc()
 
     def drop() -> None:
         if uid is not None and isolation != "bwrap":
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+        if isolation != "bwrap":  # set after the uid change (which clears it): die with this process
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
     def run() -> None:
         for which, value in rlims:
             resource.setrlimit(which, value)
-        if libc is None:
+        if isolation != "rlimits+unshare":
             drop()
             return
         namespaces = _CLONE_NEWNET | _CLONE_NEWIPC
@@ -451,8 +454,9 @@ def _run(
                 for n in (base, *(os.path.join(base, x) for x in (*dirs, *fnames))):
                     os.chown(n, uid, uid)
         os.chmod(workdir, 0o700)
-        # a watchdog inside the sandbox ends the program even if this process dies and cannot kill it
-        watchdog = shutil.which("timeout")
+        # bwrap: a watchdog inside ends the program even if this process dies (a PID namespace's init
+        # ignores the parent-death signal); elsewhere the program is our child, with a parent-death signal
+        watchdog = shutil.which("timeout") if isolation == "bwrap" else None
         inner = [watchdog, "--signal=KILL", f"{limits.wall_s + 2:.1f}s", *argv] if watchdog else list(argv)
         if isolation != "bwrap":
             plan.cmd = inner
