@@ -176,3 +176,14 @@ def test_qwen_licence_and_attribution_are_shipped():
     assert "Qwen2.5-Coder by the Qwen team, Alibaba Cloud" in notice
     for spec in (w.QWEN25_CODER_05B, w.QWEN25_CODER_15B):
         assert spec.filename in notice and spec.sha256 in notice
+
+
+def test_importing_the_providers_loads_neither_litellm_nor_llama_cpp():
+    # Plugin discovery imports these modules on every command: both libraries take seconds to import.
+    import subprocess
+    import sys
+
+    code = ("import sys, harness.providers.local, harness.providers.replay, harness.providers.weights; "
+            "print('litellm' in sys.modules, 'llama_cpp' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
