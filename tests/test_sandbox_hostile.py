@@ -246,3 +246,40 @@ def test_filling_the_disk_is_capped_under_bwrap():
     )
     r = run_python(code, limits=Limits(wall_s=5, cpu_s=3, disk_bytes=8 << 20), isolation="bwrap")
     assert r.exit_code != 0 and r.stdout.strip() and int(r.stdout) < 8
+
+
+@pytest.mark.parametrize("iso", AVAILABLE)
+def test_program_dies_with_a_killed_harness(iso):
+    """If the verifying process is killed, its sandboxed program does not live on."""
+    import subprocess
+    import sys
+
+    marker = f"harness-orphan-{uuid.uuid4().hex}"
+    script = (
+        "from harness.sandbox import Limits, python_for, run_sandboxed\n"
+        f"run_sandboxed([python_for({iso!r}), '-S', '-c', 'import time; time.sleep(60)', {marker!r}],\n"
+        f"              limits=Limits(wall_s=1.0, cpu_s=1.0), isolation={iso!r})\n"
+    )
+
+    def alive() -> bool:
+        for e in os.scandir("/proc"):
+            if e.name.isdigit() and int(e.name) != harness.pid:  # its command line holds the marker too
+                try:
+                    state = open(f"/proc/{e.name}/stat").read().rsplit(")", 1)[1].split()[0]
+                    if state not in ("Z", "X") and marker.encode() in open(f"/proc/{e.name}/cmdline", "rb").read():
+                        return True
+                except (OSError, IndexError):
+                    continue
+        return False
+
+    harness = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 10
+    while not alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive()  # the program runs
+    harness.kill()
+    harness.wait()
+    deadline = time.monotonic() + 5  # bwrap: the in-sandbox watchdog fires at wall_s + 2
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive()
