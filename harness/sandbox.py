@@ -84,7 +84,8 @@ class Limits:
     open_files: int = 256
     stdout_bytes: int = 16 * MiB
     stderr_bytes: int = 1 * MiB
-    #: bwrap: size of the run directory and /tmp (memory-backed tmpfs); elsewhere files are capped one by one
+    #: bwrap: size of the run directory and /tmp (memory-backed tmpfs); without bwrap, or with ``tree=``
+    #: (the host directory is bound), only each file is capped (``file_size_bytes``)
     disk_bytes: int = 64 * MiB
 
 
