@@ -21,6 +21,7 @@ import uuid
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,16 +233,15 @@ class Collector:
         if not work:
             self.finished = time.monotonic()
             return self.summary()
-        workers = self.options.verify_workers or min(available_cores(), len(work))
-        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+        self._pool = self._new_pool(self.options.verify_workers or min(available_cores(), len(work)))
         interrupted = False
         # Cancelling in-flight calls on Ctrl-C leaves litellm coroutines unawaited: not worth a warning.
         warnings.filterwarnings("ignore", r"coroutine .* was never awaited", RuntimeWarning)
         try:
-            pool.submit(int).result()  # start the workers now, before the event loop and its threads
+            self._pool.submit(int).result()  # start the workers now, before the event loop and its threads
             self.started = time.monotonic()
             self._cpu0 = time.process_time()
-            asyncio.run(self._main(pool))
+            asyncio.run(self._main())
         except (KeyboardInterrupt, asyncio.CancelledError):
             interrupted = True
             self.stopped = "interrupted"
@@ -249,14 +249,18 @@ class Collector:
             self._flush()
             self.finished = time.monotonic()
             self.cpu_s = time.process_time() - self._cpu0
-            _shutdown(pool, force=interrupted or self.fatal is not None)
+            _shutdown(self._pool, force=interrupted or self.fatal is not None)
         if interrupted:
             raise KeyboardInterrupt
         if self.fatal:
             raise HarnessError(self.fatal)
         return self.summary()
 
-    async def _main(self, pool: concurrent.futures.Executor) -> None:
+    @staticmethod
+    def _new_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+        return concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+
+    async def _main(self) -> None:
         self._wake = asyncio.Event()
         main = asyncio.current_task()
         if main is not None:
@@ -268,7 +272,7 @@ class Collector:
         n = self.options.concurrency or sum(c.concurrency for c in self.models.values())
         n = max(1, min(n, len(self._work)))
         writer = asyncio.create_task(self._writer())
-        workers = [asyncio.create_task(self._worker(pool)) for _ in range(n)]
+        workers = [asyncio.create_task(self._worker()) for _ in range(n)]
         all_workers = asyncio.gather(*workers)
         all_workers.add_done_callback(lambda f: f.cancelled() or f.exception())  # always retrieved
         try:
@@ -285,16 +289,16 @@ class Collector:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
 
-    async def _worker(self, pool: concurrent.futures.Executor) -> None:
+    async def _worker(self) -> None:
         while self._work and self.fatal is None:
             work = self._work.popleft()
-            attempt = await self._attempt(work, pool)
+            attempt = await self._attempt(work)
             if attempt is not None:
                 self._pending.append(attempt)
                 assert self._wake is not None
                 self._wake.set()
 
-    async def _attempt(self, work: Work, pool: concurrent.futures.Executor) -> Attempt | None:
+    async def _attempt(self, work: Work) -> Attempt | None:
         cfg = self.models[work.model]
         client = MeteredClient(cfg, self.providers[work.model], self.ledger, self.gates[work.model],
                                self.prices[work.model])
@@ -330,10 +334,13 @@ class Collector:
             self.fatal = f"model {work.model!r}: {exc}"
             raise
         except asyncio.CancelledError:
+            if client.totals.calls:  # interrupted between calls: keep what the finished ones cost
+                self._pending.append(self._error(work, client, started, "interrupted", "solving interrupted"))
             raise
         except Exception as exc:
             return self._error(work, client, started, "solver_exception", f"{type(exc).__name__}: {exc}")
         loop = asyncio.get_running_loop()
+        pool = self._pool
         try:
             verdict = await loop.run_in_executor(pool, verify_in_worker, self.domain.verifier, work.task, candidate)
         except asyncio.CancelledError:
@@ -341,7 +348,10 @@ class Collector:
             self._pending.append(self._error(work, client, started, "interrupted", "verification interrupted",
                                              candidate))
             raise
-        except Exception as exc:  # the pool broke (a verifier crashed its worker)
+        except Exception as exc:  # the pool broke (a verifier crashed its worker): replace it
+            if isinstance(exc, BrokenProcessPool) and self._pool is pool:
+                self._pool = self._new_pool(pool._max_workers)  # type: ignore[attr-defined]
+                _shutdown(pool, force=True)
             verdict = Verdict("error", error_kind="verifier_crashed", detail={"error": f"{type(exc).__name__}: {exc}"})
         return self._record(work, client, started, verdict, candidate)
 

@@ -246,3 +246,11 @@ def test_a_configuration_error_during_a_call_stops_the_run(fake_server, tmp_path
         collect(fake_server, tmp_path, extra=[("broken", plugin)], toy={"count": 20},
                 models={"b": {"provider": "broken", "api_base": None, "api_key_env": None, "concurrency": 1}})
     assert Store(tmp_path / "store.sqlite").count() == 0
+
+
+def test_a_verifier_that_kills_its_worker_costs_one_attempt_not_the_run(fake_server, tmp_path: Path) -> None:
+    summary, store = collect(fake_server, tmp_path, models={"good": {"concurrency": 1}}, concurrency=1,
+                             toy={"count": 6, "verify_exit": [1]})
+    verdicts = {a.task_id: (a.verdict, a.error_kind) for a in store.attempts()}
+    assert verdicts.pop("t001") == ("error", "verifier_crashed")
+    assert set(verdicts.values()) == {("passed", None)} and len(verdicts) == 5

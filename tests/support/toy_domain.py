@@ -2,11 +2,13 @@
 
 It uses only the public API, like a third-party plugin. Options (``[domains.toy] options``):
 ``count`` tasks (default 20), ``calls`` model calls per attempt (default 1), ``verify_sleep`` seconds,
-``verify_raise`` (the verifier raises), ``swallow_errors`` (the solver hides call errors).
+``verify_raise`` (the verifier raises), ``swallow_errors`` (the solver hides call errors),
+``verify_exit`` (task numbers whose verification kills the worker process).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import Any
@@ -22,7 +24,8 @@ class ToySource:
             yield Task(id=f"t{i:03d}", data={"a": i, "b": 2 * i + 1, "calls": int(options.get("calls", 1)),
                                              "verify_sleep": float(options.get("verify_sleep", 0.0)),
                                              "verify_raise": bool(options.get("verify_raise", False)),
-                                             "swallow_errors": bool(options.get("swallow_errors", False))})
+                                             "swallow_errors": bool(options.get("swallow_errors", False)),
+                                             "verify_exit": i in options.get("verify_exit", [])})
 
 
 class ToySolver:
@@ -42,6 +45,8 @@ class ToySolver:
 
 class ToyVerifier:
     def verify(self, task: Task, candidate: Candidate) -> Verdict:
+        if task.data.get("verify_exit"):
+            os._exit(3)  # the worker process dies
         if task.data.get("verify_raise"):
             raise RuntimeError("the toy verifier was asked to crash")
         if task.data.get("verify_sleep"):
