@@ -228,6 +228,8 @@ def chat(
     if top_p is not None:
         sampling["top_p"] = float(top_p)
     with GENERATION_LOCK:
+        if cancel is not None and cancel.is_set():  # given up while waiting for the lock
+            return ChatResult("", 0, 0, "stop", used_seed, interrupted="cancelled")
         start = time.monotonic()
         deadline = start + timeout_s if timeout_s else math.inf
         why: list[str] = []

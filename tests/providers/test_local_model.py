@@ -90,7 +90,20 @@ def test_a_cancelled_request_stops_at_the_next_token(litellm_local):
     cancel = threading.Event()
     cancel.set()
     result = rt.chat(NAME, ASK, max_tokens=200, temperature=0, cancel=cancel)
-    assert result.interrupted == "cancelled" and result.completion_tokens <= 1
+    assert result.interrupted == "cancelled" and result.completion_tokens == 0
+    count = [{"role": "user", "content": "Count from 1 to 5000, one number per line, no code."}]
+    later = threading.Event()
+    timer = threading.Timer(0.5, later.set)
+    timer.start()
+    result = rt.chat(NAME, count, max_tokens=3000, temperature=0, cancel=later)
+    timer.cancel()
+    assert result.interrupted == "cancelled" and result.completion_tokens < 3000
+
+
+def test_a_prompt_longer_than_the_context_is_a_context_window_error(litellm_local):
+    long = [{"role": "user", "content": "token " * (rt.context_size() + 10)}]
+    with pytest.raises(litellm_local.ContextWindowExceededError, match="HARNESS_LOCAL_N_CTX"):
+        asyncio.run(litellm_local.acompletion(model=ROUTE, messages=long, max_tokens=2))
 
 
 def test_an_unknown_local_model_is_not_found(litellm_local):
