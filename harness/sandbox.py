@@ -205,11 +205,21 @@ def _bwrap_binary() -> str | None:
     return shutil.which("bwrap")
 
 
-@functools.cache
 def detect_isolation(prefer: str = "auto") -> str:
-    """The strongest isolation that works here (probed once per process); ``prefer`` caps it."""
+    """The strongest isolation that works here (probed once per process); ``prefer`` caps it.
+
+    ``auto`` honours ``$HARNESS_SANDBOX`` (one of the isolations), so an operator can cap it everywhere.
+    """
+    if prefer == "auto":
+        prefer = os.environ.get("HARNESS_SANDBOX", "").strip() or "auto"
+    return _detect(prefer)
+
+
+@functools.cache
+def _detect(prefer: str) -> str:
     if prefer not in ("auto", *ISOLATIONS):
-        raise SandboxError(f"unknown sandbox isolation {prefer!r}; use one of auto, {', '.join(ISOLATIONS)}")
+        raise SandboxError(f"unknown sandbox isolation {prefer!r} (argument or $HARNESS_SANDBOX); use one of "
+                           f"auto, {', '.join(ISOLATIONS)}")
     order = ISOLATIONS if prefer == "auto" else ISOLATIONS[ISOLATIONS.index(prefer):]
     probe = Limits(wall_s=10, cpu_s=5)
     for iso in order:

@@ -114,11 +114,19 @@ def test_falls_back_cleanly_without_bwrap(monkeypatch):
     from harness import sandbox
 
     monkeypatch.setattr(sandbox, "_bwrap_binary", lambda: None)
-    sandbox.detect_isolation.cache_clear()
+    sandbox._detect.cache_clear()
     try:
         iso = sandbox.detect_isolation()
         assert iso in ("rlimits+unshare", "rlimits")
         r = run_python("print('fine')\n")
         assert r.ok and r.isolation == iso
     finally:
-        sandbox.detect_isolation.cache_clear()
+        sandbox._detect.cache_clear()
+
+
+def test_environment_caps_the_isolation(monkeypatch):
+    monkeypatch.setenv("HARNESS_SANDBOX", "rlimits")
+    assert detect_isolation() == "rlimits" and run_python("print(1)").isolation == "rlimits"
+    monkeypatch.setenv("HARNESS_SANDBOX", "docker")
+    with pytest.raises(SandboxError, match="HARNESS_SANDBOX"):
+        detect_isolation()
