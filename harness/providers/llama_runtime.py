@@ -120,7 +120,8 @@ def spec_for(name: str) -> WeightsSpec:
 
 def _missing_llama(exc: BaseException | str) -> NotAvailableError:
     return NotAvailableError(
-        f"the local models need llama-cpp-python ({exc}): run pip install 'llama-cpp-python>=0.3.8'"
+        f"the local models need llama-cpp-python ({exc}): "
+        "run pip install 'llama-cpp-python>=0.3.36' (it builds llama.cpp: a few minutes)"
     )
 
 
