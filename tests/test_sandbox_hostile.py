@@ -283,3 +283,21 @@ def test_program_dies_with_a_killed_harness(iso):
     while alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive()
+
+
+@pytest.mark.parametrize("iso", AVAILABLE)
+def test_kill_everything_hurts_nobody_outside(iso):
+    """``kill(-1, SIGKILL)`` from the program reaches no process of the host (it runs as its own uid)."""
+    import subprocess
+
+    if iso != "bwrap" and os.geteuid() != 0:
+        pytest.skip("without bwrap, a non-root harness shares its uid with the program")
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        code = "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\nprint('sent')\n"
+        r = run_python(code, limits=SHORT, isolation=iso)
+        assert r.stdout.strip() == "sent"
+        assert bystander.poll() is None  # still running
+    finally:
+        bystander.kill()
+        bystander.wait()
