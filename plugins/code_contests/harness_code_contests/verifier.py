@@ -113,7 +113,8 @@ class CodeVerifier:
         }
         if public.notes | hidden.notes:  # e.g. a limit the sandbox could not enforce here
             detail["sandbox_notes"] = sorted(public.notes | hidden.notes)
-        return Verdict("passed" if public.ok else "failed", correct=hidden.ok, detail=detail)
+        correct = hidden.ok if hidden.total else None  # no hidden tests: no ground truth
+        return Verdict("passed" if public.ok else "failed", correct=correct, detail=detail)
 
     def _run(self, code: str, stdin: str, limits: Limits) -> SandboxResult:
         return run_python(code, stdin=stdin, limits=limits, isolation=self.isolation, python=self.python,

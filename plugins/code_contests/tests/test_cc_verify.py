@@ -83,6 +83,12 @@ def test_failure_kinds(code, kind):
     assert v.detail["isolation"] in ("bwrap", "rlimits+unshare", "rlimits")
 
 
+def test_no_hidden_tests_means_no_ground_truth():
+    task = Task("t", {**_stdio_task().data, "hidden_tests": []})
+    assert VERIFIER.verify(task, Candidate(answer="print(5)")).correct is None
+    assert VERIFIER.verify(task, Candidate(answer="print(input())")).passed
+
+
 def test_no_code_fails_without_running():
     v = VERIFIER.verify(_stdio_task(), Candidate(answer=None))
     assert v.status == "failed" and v.correct is False and v.detail["failure"] == "no_code"
