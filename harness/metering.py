@@ -236,6 +236,10 @@ class MeteredClient:
             try:
                 completion = await self.provider.complete(self.model, messages, **params)
                 billed = float(completion.cost_usd)
+                if not math.isfinite(billed) or billed < 0:  # a provider bug: charge the worst case, say so
+                    raise ProviderError("bad_cost", f"the provider reported an invalid cost ({billed!r})",
+                                        input_tokens=completion.input_tokens,
+                                        output_tokens=completion.output_tokens, billed_cost=None)
             except ProviderError as exc:
                 self.failure = exc
                 self.last_failed = True

@@ -168,3 +168,21 @@ def test_unpriced_model_cannot_run_under_a_cap(fake_server) -> None:
     with pytest.raises(SpendCapReached):
         asyncio.run(c.complete(MSG))
     assert fake_server.count == 0
+
+
+def test_an_invalid_reported_cost_is_charged_at_the_worst_case() -> None:
+    from harness.config import parse_config
+    from harness.types import Completion
+
+    class Weird:
+        name = "weird"
+
+        async def complete(self, model, messages, **params):  # noqa: ANN001, ANN003, ANN201
+            return Completion(text="x", input_tokens=5, output_tokens=5, cost_usd=float("nan"))
+
+    model = parse_config({"models": {"w": {"route": "openai/x", "provider": "weird", "input_cost_per_mtok": 1.0,
+                                           "output_cost_per_mtok": 1.0}}}).models["w"]
+    c = MeteredClient(model, Weird(), SpendLedger(cap=1.0), ModelGate(1), resolve_price(model))
+    with pytest.raises(ProviderError, match="invalid cost"):
+        asyncio.run(c.complete(MSG))
+    assert c.totals.cost_estimated and c.totals.cost_usd > 0 and c.ledger.spent == c.totals.cost_usd
