@@ -7,7 +7,8 @@ generate the same tokens); rounds alternate between the paths so background load
 Throughput is completion tokens over wall time per request (prompt processing included; both paths
 evaluate the prompt afresh, as the provider does by default for reproducible seeds). Target: litellm path >= 90% of bare. On a shared machine other
 processes steal cores from llama.cpp's threads at random, so the verdict uses each path's best round
-(as ``timeit`` does: the least-disturbed run estimates the cost of the path itself); medians are shown too.
+(as ``timeit`` does: the least-disturbed run estimates the cost of the path itself); medians are shown too,
+and so is a load-independent figure: the share of the litellm path's wall time spent inside llama.cpp.
 """
 
 from __future__ import annotations
@@ -74,10 +75,14 @@ def main() -> int:
         out = bare.create_chat_completion(messages=messages, **rt.DEFAULTS | request)
         return out["usage"]["completion_tokens"], time.perf_counter() - start, out["choices"][0]["message"]["content"]
 
+    overhead: list[tuple[float, float]] = []  # (wall, time inside llama.cpp) of each litellm call
+
     async def run_litellm() -> tuple[int, float, str]:
         start = time.perf_counter()
         resp = await litellm.acompletion(model=route, messages=messages, **request)
-        return resp.usage.completion_tokens, time.perf_counter() - start, resp.choices[0].message.content
+        wall = time.perf_counter() - start
+        overhead.append((wall, resp._hidden_params["local_generation_s"]))
+        return resp.usage.completion_tokens, wall, resp.choices[0].message.content
 
     async def run_provider() -> tuple[int, float, str]:
         start = time.perf_counter()
@@ -101,6 +106,9 @@ def main() -> int:
     best = {k: max(v) for k, v in rate.items()}
     same_text = len({text for v in runs.values() for _, _, text in v}) == 1
     ratio = best["litellm"] / best["bare"]
+    timed = overhead[1:]  # without the warm-up call
+    overhead_ms = statistics.median((w - g) * 1000 for w, g in timed)
+    inside = sum(g for _, g in timed) / sum(w for w, _ in timed)
     result = {
         "model": name, "threads": threads, "n_ctx": rt.context_size(), "completion_tokens": args.tokens,
         "rounds": args.rounds, "assemble_or_verify_s": round(assemble_s, 3), "load_s": round(load_s, 3),
@@ -109,6 +117,7 @@ def main() -> int:
         "best_tokens_per_s": {k: round(v, 2) for k, v in best.items()},
         "litellm_vs_bare": round(ratio, 4), "provider_vs_bare": round(best["provider"] / best["bare"], 4),
         "litellm_vs_bare_median": round(med["litellm"] / med["bare"], 4),
+        "litellm_overhead_ms_per_call": round(overhead_ms, 2), "litellm_time_in_llama_cpp": round(inside, 4),
         "identical_outputs": same_text, "target": TARGET, "meets_target": ratio >= TARGET,
         "load_average": os.getloadavg()[0],
     }
@@ -125,6 +134,8 @@ def main() -> int:
         print(f"litellm / bare = {ratio:.1%} best-of (target >= {TARGET:.0%}: {'met' if ratio >= TARGET else 'NOT met'}), "
               f"{result['litellm_vs_bare_median']:.1%} median; provider / bare = {result['provider_vs_bare']:.1%}; "
               f"1-min load average {result['load_average']:.2f}")
+        print(f"litellm route overhead outside llama.cpp: {overhead_ms:.1f} ms per call (median); "
+              f"{inside:.2%} of the litellm path's wall time is llama.cpp generation (load-independent check)")
     return 0
 
 

@@ -62,6 +62,7 @@ class LocalLLM(CustomLLM):
                       total_tokens=result.prompt_tokens + result.completion_tokens)
         setattr(model_response, "usage", usage)  # noqa: B010 (usage is not a declared field)
         model_response._hidden_params["seed"] = result.seed
+        model_response._hidden_params["local_generation_s"] = result.seconds
         return model_response
 
     def _run(self, request: partial, model: str) -> rt.ChatResult:
