@@ -160,7 +160,8 @@ class LiteLLMProvider:
         if model.api_key_env:
             kwargs["api_key"] = os.environ.get(model.api_key_env, "")
         elif model.api_base and "api_key" not in kwargs:
-            kwargs["api_key"] = os.environ.get("OPENAI_API_KEY") or "none"  # keyless local servers
+            # A self-hosted server without api_key_env gets no key: never send a provider's key elsewhere.
+            kwargs["api_key"] = "none"
         return kwargs
 
     async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion:

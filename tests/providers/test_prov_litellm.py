@@ -136,3 +136,9 @@ def test_redact_removes_secrets_and_key_shapes() -> None:
     text = f"Incorrect API key provided: {SECRET}; also sk-proj-abcdefghijklmnop"
     out = redact(text, [SECRET])
     assert SECRET not in out and "abcdefghijklmnop" not in out and "Incorrect API key" in out
+
+
+def test_a_server_without_api_key_env_never_receives_other_keys(fake_server, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key-000000000")
+    call(model_config(fake_server, api_key_env=None))
+    assert fake_server.requests[0]["headers"]["Authorization"] == "Bearer none"
