@@ -59,8 +59,8 @@ class LocalProvider(LiteLLMProvider):
     name = "local"
 
     def check(self, model: Any) -> None:
-        """Fail fast, before a run: a valid local route, prices in harness.toml, llama-cpp-python and
-        the weights' part packages installed (the weights are not read here)."""
+        """Before a run: a valid local route, prices in harness.toml, llama-cpp-python installed, and the
+        weights assembled and verified now (progress bar on first use), before any live display starts."""
         spec = rt.spec_for(model_name(model.route))
         if model.input_cost_per_mtok is None or model.output_cost_per_mtok is None:
             raise HarnessError(
@@ -68,8 +68,7 @@ class LocalProvider(LiteLLMProvider):
                 f"output_cost_per_mtok in [models.{model.name}] (see harness.toml for the defaults)"
             )
         rt.check_runtime()
-        if not weights.is_ready(spec):
-            weights.locate_parts(spec)
+        weights.assemble(spec)
 
     async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion:
         await prepare(model.route)
