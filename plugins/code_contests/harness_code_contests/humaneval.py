@@ -4,6 +4,9 @@ Public/hidden split: HumanEval has one ``check(candidate)`` per problem. The *pu
 statements of ``check`` up to and including the first one that holds a real assertion (``assert True``
 does not count), so the arbitrageur can run one example before selling; the *hidden* test is the full
 ``check``. When no statement holds an assertion, public and hidden are the same.
+
+A candidate that defines the whole function is run with its imports, definitions and assignments only
+(:func:`definitions_only`): example usage a model appends does not decide the verdict.
 """
 
 from __future__ import annotations
@@ -69,12 +72,37 @@ def to_task(problem: dict[str, Any]) -> Task:
     )
 
 
+_KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+
+
+def definitions_only(code: str) -> str:
+    """Keep a module's imports, definitions and assignments; drop its example runs.
+
+    Models often append usage (``print(f(...))``, their own asserts, ``if __name__ == "__main__":``
+    blocks reading input): that is not the function under test and must not decide the verdict.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code  # the test run reports the syntax error
+    kept = [node for node in tree.body if isinstance(node, _KEEP)]
+    if len(kept) == len(tree.body):
+        return code
+    lines = code.splitlines()
+    return "\n\n".join(
+        "\n".join(lines[(node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1:
+                        node.end_lineno])
+        for node in kept
+    ) + "\n"
+
+
 def program(task_data: dict[str, Any], code: str, test: str) -> str:
     """The program that runs ``test`` against ``code``: a whole function, or a body to the prompt."""
     entry = task_data["entry_point"]
     prompt = task_data["prompt"]
     if re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry)}\s*\(", code, re.M):
-        body = prompt + "\n\n" + code  # a full definition replaces the prompt's stub (imports kept)
+        # a full definition replaces the prompt's stub (imports kept); example runs are dropped
+        body = prompt + "\n\n" + definitions_only(code)
     else:
         lines = code.splitlines()
         first = next((ln for ln in lines if ln.strip()), "")

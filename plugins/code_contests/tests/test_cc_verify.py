@@ -141,6 +141,21 @@ def test_humaneval_full_function_and_flush_left_body(humaneval):
     assert p["entry_point"] == "add"
 
 
+def test_humaneval_example_usage_in_a_reply_is_ignored(humaneval):
+    _, tasks = humaneval
+    code = (
+        "import math\n\n"
+        "@staticmethod\n"
+        "def unused():\n    return 0\n\n"
+        "def add(x: int, y: int):\n    return x + y\n\n"
+        "print(add(2, 3))\n"
+        "assert add(1, 1) == 3, 'the model got its own example wrong'\n"
+        "if __name__ == '__main__':\n    input()\n"
+    )
+    v = VERIFIER.verify(tasks["HumanEval/53"], Candidate(answer=code))
+    assert v.passed and v.correct, v.detail
+
+
 def test_humaneval_broken_solutions_fail(humaneval):
     _, tasks = humaneval
     v = VERIFIER.verify(tasks["HumanEval/53"], Candidate(answer="    return x - y\n"))
