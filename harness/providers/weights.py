@@ -202,6 +202,11 @@ def assemble(
     tmp_marker = _marker(target).with_name(f"{_marker(target).name}.{os.getpid()}")
     tmp_marker.write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp_marker, _marker(target))
+    if progress:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"{spec.filename}: assembled and verified (SHA-256 {spec.sha256[:16]}...) "
+                                   f"in {folder}", highlight=False)
     return target
 
 
