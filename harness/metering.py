@@ -62,7 +62,7 @@ _KEYLIKE = re.compile(r"\b(sk|pk|rk|key|api|fw|gsk|xai|hf)[-_][A-Za-z0-9_\-]{8,}
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """Remove secret values (and anything shaped like an API key) from a message."""
     for s in secrets:
-        if s and len(s) >= 4:
+        if s and len(s) >= 8:  # short values (flags, "none") are not secrets worth mangling text for
             text = text.replace(s, "[redacted]")
     return _KEYLIKE.sub("[redacted]", text)
 
