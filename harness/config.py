@@ -112,8 +112,6 @@ class AnalysisConfig(_Strict):
     budget_min_usd: float = Field(default=1e-4, gt=0)
     budget_max_usd: float = Field(default=1.0, gt=0)
     budget_points: int = Field(default=250, ge=2)
-    solve_rate_min: float = Field(default=0.0, ge=0, le=1)
-    solve_rate_max: float = Field(default=1.0, ge=0, le=1)
 
 
 class Config(_Strict):

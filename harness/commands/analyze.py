@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from harness.bank import Bank, BankMatrix
-from harness.commands.common import console, emit_json, split_csv, store
+from harness.commands.common import config, console, emit_json, split_csv, store
 from harness.economics.analysis import (
     Analysis,
     AnalysisOptions,
@@ -393,9 +393,15 @@ def analyze(
     ] = None,  # fmt: skip
     cascade: Annotated[Opt[str], typer.Option(help="cascade order (default: by cost per attempt)")] = None,
     providers: Annotated[Opt[str], typer.Option(help="models sold in the market (default: all)")] = None,
-    budget_lo: Annotated[float, typer.Option(help="smallest per-task budget, USD")] = 1e-4,
-    budget_hi: Annotated[float, typer.Option(help="largest per-task budget, USD")] = 1.0,
-    budget_points: Annotated[int, typer.Option(help="log-spaced budget points")] = 250,
+    budget_lo: Annotated[
+        Opt[float], typer.Option(help="smallest per-task budget, USD (default: [analysis] budget_min_usd)")
+    ] = None,  # fmt: skip
+    budget_hi: Annotated[
+        Opt[float], typer.Option(help="largest per-task budget, USD (default: [analysis] budget_max_usd)")
+    ] = None,  # fmt: skip
+    budget_points: Annotated[
+        Opt[int], typer.Option(help="log-spaced budget points (default: [analysis] budget_points)")
+    ] = None,  # fmt: skip
     rates: Annotated[Opt[str], typer.Option(help="solve-rate range LO:HI (default 0.05:best provider)")] = None,
     rate_points: Annotated[int, typer.Option(help="target solve rates in the range")] = 100,
     report_rates: Annotated[Opt[str], typer.Option(help="comma-separated solve rates to tabulate")] = None,
@@ -428,6 +434,10 @@ def analyze(
     b = load_bank(ctx, bank, domain, run_id, fingerprint)
     chosen = resolve_models(b, split_csv(models)) if models else b.models
     lo, hi = parse_rates(rates)
+    grid = config(ctx).analysis
+    budget_lo = grid.budget_min_usd if budget_lo is None else budget_lo
+    budget_hi = grid.budget_max_usd if budget_hi is None else budget_hi
+    budget_points = grid.budget_points if budget_points is None else budget_points
     opts = AnalysisOptions(
         cascade=tuple(resolve_models(b, split_csv(cascade))) if cascade else None,
         providers=tuple(resolve_models(b, split_csv(providers))) if providers else None,
@@ -474,7 +484,9 @@ def fit(
     providers: Annotated[Opt[str], typer.Option(help="models sold in the market (default: the cascade's)")] = None,
     split: Annotated[Opt[str], typer.Option(help="fit only on tasks matching repo:/prefix:/regex:/ids:")] = None,
     fit_budget: Annotated[Opt[float], typer.Option(help="USD the fit may spend observing each source")] = None,
-    budget_hi: Annotated[float, typer.Option(help="largest per-task budget, USD")] = 1.0,
+    budget_hi: Annotated[
+        Opt[float], typer.Option(help="largest per-task budget, USD (default: [analysis] budget_max_usd)")
+    ] = None,  # fmt: skip
     rates: Annotated[Opt[str], typer.Option(help="solve-rate range LO:HI")] = None,
     first_lo: Annotated[float, typer.Option(help="smallest nonzero threshold, USD")] = 0.01,
     first_hi: Annotated[float, typer.Option(help="largest finite threshold, USD")] = 0.5,
@@ -485,6 +497,7 @@ def fit(
 ) -> None:
     """Fit cascade thresholds maximising the worst-case mean margin across source banks; print/save them."""
     names = split_csv(cascade)
+    budget_hi = config(ctx).analysis.budget_max_usd if budget_hi is None else budget_hi
     if len(names) < 2:
         raise HarnessError("--cascade needs at least two comma-separated models, cheap first")
     banks = [Bank.read(p) for p in bank] if bank else [load_bank(ctx, None, domain, run_id, None)]

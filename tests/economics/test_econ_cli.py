@@ -182,3 +182,18 @@ def test_analyze_task_filter_and_cross_domain_fit(swe_eval_dir, tmp_path, capsys
     assert code == 2 and "--fit-bank" in err
     code, _, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--tasks", "prefix:zzz"], capsys)
     assert code == 2 and "no task matches" in err
+
+
+
+def test_analysis_grid_comes_from_harness_toml_unless_given(tmp_path: Path, capsys) -> None:
+    data = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench-bash-only" / "evaluation"
+    if not data.is_dir():
+        pytest.skip("../shared/data is not beside the project")
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text("[analysis]\nbudget_min_usd = 0.001\nbudget_max_usd = 2.0\nbudget_points = 60\n")
+    args = ["--config", str(cfg), "analyze", "--bank", str(data), "--json",
+            "--models", "20250807_mini-v1.7.0_gpt-5-mini,20250807_mini-v1.7.0_gpt-5"]
+    for extra, expected in (([], [0.001, 2.0, 60]), (["--budget-points", "40"], [0.001, 2.0, 40])):
+        code, out, err = run(args + extra, capsys)
+        assert code == 0, err
+        assert json.loads(out)["budget_grid_usd"] == expected
