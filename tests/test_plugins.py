@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import types
 from pathlib import Path
 
@@ -207,6 +208,6 @@ def test_observers_see_every_committed_attempt(monkeypatch: pytest.MonkeyPatch, 
         st.record(batch)
         st.record(batch[:1])  # already stored: not recorded again, not observed again
         assert seen == batch
-        with pytest.raises(Exception):
+        with pytest.raises(sqlite3.IntegrityError):
             st.record([Attempt("d", "t9", "m", "fp", 0, "passed", -1.0)])  # rolled back: not observed
     assert seen == batch
