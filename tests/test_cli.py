@@ -95,3 +95,18 @@ def test_internal_error_is_short_and_debug_shows_traceback(monkeypatch, capsys) 
 def test_version(capsys) -> None:
     code, out, _ = _main(["--version"], capsys)
     assert code == 0 and out.startswith("harness ")
+
+
+def test_plugins_table_lists_the_built_in_domains(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("HARNESS_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delenv("HARNESS_BLOCK_PLUGINS", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    from harness.plugins import get_registry
+
+    get_registry(refresh=True)
+    code, out, _ = _main(["plugins"], capsys)
+    assert code == 0
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 3}
+    for name in ("math", "code_contests", "swebench"):
+        assert "entry point" in rows[name] and name in rows[name].split("│")[5]
+    assert "litellm, local, replay" in rows["providers"]

@@ -22,10 +22,11 @@ def plugins(json_out: Annotated[bool, typer.Option("--json", help="machine-reada
         emit_json(rows)
         return
     table = Table(title="harness plugins")
-    for col in ("plugin", "version", "origin", *KINDS):
+    for col in ("plugin", "version", "origin", "hooks", *KINDS):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["name"], r["version"] or "-", r["origin"], *(", ".join(r[k]) or "-" for k in KINDS))
+        hooks = ", ".join(h.removeprefix("register_") for h in r["hooks"])
+        table.add_row(r["name"], r["version"] or "-", r["origin"], hooks, *(", ".join(r[k]) or "-" for k in KINDS))
     console.print(table)
 
 
