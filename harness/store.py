@@ -9,12 +9,13 @@ Prompts and responses are kept once each in ``blobs``, addressed by their SHA-25
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.attempt import Attempt, AttemptKey
 from harness.bank import Bank, BankEntry, exact_mean
@@ -65,6 +66,31 @@ _SCHEMA = [
 ]
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _unreadable(path: Path, exc: BaseException) -> HarnessError:
+    return HarnessError(
+        f"{path}: the attempt store is damaged or cannot be used ({exc}); restore it from a backup, "
+        "or point [store] path in harness.toml at a new file"
+    )
+
+
+def _guarded(method: _F) -> _F:
+    """A damaged or unusable database file (not a bug of ours) is bad input: one line, exit code 2."""
+
+    @functools.wraps(method)
+    def call(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if type(exc) not in (sqlite3.DatabaseError, sqlite3.OperationalError):
+                raise  # IntegrityError, ProgrammingError ...: our own bug, an internal error
+            raise _unreadable(self.path, exc) from None
+
+    return call  # type: ignore[return-value]
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -90,12 +116,12 @@ class Store:
                 self._db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
-        except sqlite3.DatabaseError as exc:
+            version = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise HarnessError(
                 f"{self.path}: cannot open the attempt store ({exc}); check [store] path in harness.toml"
             ) from None
-        version = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-        if int(version) != SCHEMA_VERSION:
+        if str(version) != str(SCHEMA_VERSION):
             raise HarnessError(f"{self.path}: store schema version {version}, this harness reads {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -112,6 +138,7 @@ class Store:
 
     # ---- writing -------------------------------------------------------------------------------
 
+    @_guarded
     def record(self, attempts: Iterable[Attempt]) -> list[Attempt]:
         """Write a batch in one transaction; returns the attempts that are now stored.
 
@@ -173,6 +200,7 @@ class Store:
 
     # ---- reading -------------------------------------------------------------------------------
 
+    @_guarded
     def get(self, key: AttemptKey) -> Attempt | None:
         """The stored attempt with this identity, or None."""
         rows = self._select(
@@ -181,6 +209,7 @@ class Store:
         )
         return rows[0] if rows else None
 
+    @_guarded
     def completed(self, domain: str, model: str, fingerprint: str) -> set[tuple[str, int]]:
         """(task id, index) of every non-error attempt: what a resumed collection must not pay again."""
         cur = self._db.execute(
@@ -190,6 +219,7 @@ class Store:
         )
         return {(t, i) for t, i in cur}
 
+    @_guarded
     def attempts(
         self,
         domain: str | None = None,
@@ -215,6 +245,7 @@ class Store:
         )
         return [_attempt(r) for r in self._db.execute(sql, args)]
 
+    @_guarded
     def frame(self, domain: str | None = None, models: Sequence[str] | None = None,
               run_id: str | None = None) -> pd.DataFrame:
         """Every column of the matching attempts as a DataFrame (texts included)."""
@@ -227,6 +258,7 @@ class Store:
             df[c] = df[c].map(lambda d: json.dumps(dict(d), sort_keys=True))
         return df
 
+    @_guarded
     def spend(self, run_id: str | None = None) -> float:
         """Dollars billed, including errors and superseded attempts (nothing paid is ever lost)."""
         total = 0.0
@@ -237,11 +269,13 @@ class Store:
             ).fetchone()[0]
         return total
 
+    @_guarded
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
 
     # ---- banks ---------------------------------------------------------------------------------
 
+    @_guarded
     def bank(
         self,
         domain: str | None = None,
@@ -284,6 +318,7 @@ class Store:
             if m in groups
         })
 
+    @_guarded
     def import_bank(self, bank: Bank, domain: str, run_id: str) -> int:
         """Store a bank's outcomes as attempts (each at the task's mean cost); returns how many."""
         batch = [

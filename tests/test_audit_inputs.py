@@ -1,0 +1,81 @@
+"""Audit: unreadable inputs (non-UTF-8 files, damaged or unusable stores) are one line and exit 2."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.attempt import Attempt
+from harness.store import Store
+
+
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as info:
+        cli.main(args)
+    return info.value.code, capsys.readouterr().err
+
+
+def _one_line_exit_2(code: int, err: str, *words: str) -> None:
+    assert code == 2, err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    for w in words:
+        assert w in err, err
+
+
+def test_non_utf8_config_is_bad_input(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "harness.toml"
+    cfg.write_bytes(b"\xff\xfe[store]\n")
+    _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "o")], capsys),
+                     "harness.toml", "UTF-8")
+
+
+def test_non_utf8_bank_file_names_the_file(tmp_path: Path, capsys) -> None:
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "m.jsonl").write_bytes(b'{"id": "t", "mean_cost": 0.1, "attempts": [1]}\n\xff\n')
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text("[store]\npath = 'store.sqlite'\n")
+    _one_line_exit_2(*_main(["--config", str(cfg), "import", str(tmp_path / "bank"), "--domain", "x"], capsys),
+                     "m.jsonl", "UTF-8")
+
+
+def test_store_path_that_cannot_be_created_is_bad_input(tmp_path: Path, capsys) -> None:
+    (tmp_path / "afile").write_text("x")
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text("[store]\npath = 'afile/sub/store.sqlite'\n")  # a parent that is a file
+    _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "o")], capsys),
+                     "afile/sub/store.sqlite")
+
+
+def test_store_with_a_non_numeric_schema_version_is_bad_input(tmp_path: Path, capsys) -> None:
+    db = sqlite3.connect(tmp_path / "store.sqlite")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('schema_version', 'abc')")
+    db.commit()
+    db.close()
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text("[store]\npath = 'store.sqlite'\n")
+    _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "o")], capsys),
+                     "schema version")
+
+
+def test_store_damaged_inside_its_tables_is_bad_input(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "store.sqlite"
+    with Store(path) as st:
+        st.record([
+            Attempt(domain="d", task_id=f"t{i}", model="m", fingerprint="f", index=0, verdict="passed",
+                    cost_usd=0.001, run_id="r", prompt="p" * 400 + str(i), response="r" * 400 + str(i))
+            for i in range(1500)
+        ])
+        st._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = path.stat().st_size
+    with path.open("r+b") as fh:  # the header still opens; pages in the middle are garbage
+        fh.seek(size // 2)
+        fh.write(os.urandom(64 * 1024))
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text("[store]\npath = 'store.sqlite'\n")
+    _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "o")], capsys),
+                     "store.sqlite", "damaged")
