@@ -170,31 +170,36 @@ def _safe_filename(model: str) -> str:
 
 def _read_model_file(path: Path) -> dict[str, BankEntry]:
     out: dict[str, BankEntry] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BankFormatError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise BankFormatError(f"{where}: expected an object with id, mean_cost, attempts")
-            missing = [k for k in ("id", "mean_cost", "attempts") if k not in row]
-            if missing:
-                raise BankFormatError(f"{where}: missing key(s) {', '.join(missing)}")
-            task_id, cost, attempts = row["id"], row["mean_cost"], row["attempts"]
-            if not isinstance(task_id, (str, int)) or isinstance(task_id, bool):
-                raise BankFormatError(f"{where}: 'id' must be a string, got {task_id!r}")
-            if not _is_cost(cost):
-                raise BankFormatError(f"{where}: 'mean_cost' must be a finite number >= 0, got {cost!r}")
-            if not isinstance(attempts, list) or any(a not in (0, 1) or isinstance(a, float) for a in attempts):
-                raise BankFormatError(f"{where}: 'attempts' must be a list of 0/1 outcomes, got {attempts!r}")
-            key = str(task_id)
-            if key in out:
-                raise BankFormatError(f"{where}: task {key!r} appears twice")
-            out[key] = BankEntry(float(cost), tuple(int(a) for a in attempts))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BankFormatError(f"{path}: not UTF-8 text (byte {exc.start}); a bank is UTF-8 JSONL") from None
+    except OSError as exc:
+        raise BankFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BankFormatError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise BankFormatError(f"{where}: expected an object with id, mean_cost, attempts")
+        missing = [k for k in ("id", "mean_cost", "attempts") if k not in row]
+        if missing:
+            raise BankFormatError(f"{where}: missing key(s) {', '.join(missing)}")
+        task_id, cost, attempts = row["id"], row["mean_cost"], row["attempts"]
+        if not isinstance(task_id, (str, int)) or isinstance(task_id, bool):
+            raise BankFormatError(f"{where}: 'id' must be a string, got {task_id!r}")
+        if not _is_cost(cost):
+            raise BankFormatError(f"{where}: 'mean_cost' must be a finite number >= 0, got {cost!r}")
+        if not isinstance(attempts, list) or any(a not in (0, 1) or isinstance(a, float) for a in attempts):
+            raise BankFormatError(f"{where}: 'attempts' must be a list of 0/1 outcomes, got {attempts!r}")
+        key = str(task_id)
+        if key in out:
+            raise BankFormatError(f"{where}: task {key!r} appears twice")
+        out[key] = BankEntry(float(cost), tuple(int(a) for a in attempts))
     return out
 
 
@@ -203,6 +208,10 @@ def _read_swebench_file(path: Path) -> dict[str, BankEntry]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise BankFormatError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except UnicodeDecodeError as exc:
+        raise BankFormatError(f"{path}: not UTF-8 text (byte {exc.start}); expected UTF-8 JSON") from None
+    except OSError as exc:
+        raise BankFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise BankFormatError(f"{path}: expected an object {{instance_id: {{resolved, cost, api_calls}}}}")
     out: dict[str, BankEntry] = {}
