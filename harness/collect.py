@@ -280,8 +280,9 @@ class Collector:
             if writer.done():  # the writer only ends by failing (the store cannot be written)
                 writer.result()
             all_workers.result()
-        except (AuthenticationFailed, HarnessError):
-            pass  # self.fatal says why; run() reports it after the final flush
+        except (AuthenticationFailed, HarnessError) as exc:
+            if self.fatal is None:  # e.g. the writer found the store unusable: never end as a success
+                self.fatal = str(exc)
         finally:
             for w in workers:
                 w.cancel()
