@@ -163,6 +163,25 @@ def allocation_grid(stages: int, opts: AnalysisOptions) -> np.ndarray:
     return nondecreasing_allocations(values, stages, cap=cap, rest=True)
 
 
+def analysis_grid(o: AnalysisOptions, matrices: Sequence[BankMatrix]) -> LogGrid:
+    """The options' budget grid, extended downward at the same log spacing to below the cheapest attempt.
+
+    The survival model of grid.py is exact only when no attempt is cheaper than the first budget (below
+    it the failure probability is held at its first-budget value, so every attempt that budget buys would
+    be spent as if free). A bank with attempts cheaper than ``budget_lo`` (small local models) therefore
+    gets extra points so the grid starts at least one step below its cheapest attempt; the requested points
+    are kept.
+    """
+    b = budget_grid(o.budget_lo, o.budget_hi, o.budget_points)
+    costs = [np.asarray(m.cost, dtype=np.float64)[(np.asarray(m.cost) > 0) & (np.asarray(m.n) > 0)] for m in matrices]
+    cheapest = min((float(x.min()) for x in costs if x.size), default=math.inf)
+    if cheapest <= b[0] * (1 + 1e-9):
+        r = b[1] / b[0]
+        extra = math.ceil(math.log(b[0] / cheapest) / math.log(r) - 1e-9) + 1
+        b = np.concatenate([b[0] * r ** -np.arange(extra, 0, -1, dtype=np.float64), b])
+    return LogGrid(b)
+
+
 def analyze_matrix(
     matrix: BankMatrix, opts: AnalysisOptions | None = None, sources: Sequence[BankMatrix] = ()
 ) -> Analysis:
@@ -174,7 +193,7 @@ def analyze_matrix(
     """
     o = opts or AnalysisOptions()
     check_matrix(matrix)
-    grid = LogGrid(budget_grid(o.budget_lo, o.budget_hi, o.budget_points))
+    grid = analysis_grid(o, [matrix, *sources])
     tc = task_curves(matrix, grid)
     n, c, cost = (np.asarray(a) for a in (matrix.n, matrix.c, matrix.cost))
     with np.errstate(invalid="ignore"):
@@ -290,11 +309,10 @@ def fit_strategy(
     o = opts or AnalysisOptions()
     if not sources:
         raise HarnessError("fitting needs at least one source bank")
-    grid = LogGrid(budget_grid(o.budget_lo, o.budget_hi, o.budget_points))
-    curves = []
     for mx in sources:
         check_matrix(mx)
-        curves.append(task_curves(mx, grid))
+    grid = analysis_grid(o, sources)
+    curves = [task_curves(mx, grid) for mx in sources]
     providers = tuple(o.providers) if o.providers else None
     tops = [float(tc.pass_curves(providers).max()) for tc in curves]
     hi = min(tops) if o.rate_hi is None else o.rate_hi

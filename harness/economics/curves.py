@@ -11,6 +11,7 @@ rounding slack of 1e-12 so that a budget of exactly ``k`` attempts' cost buys ``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -124,6 +125,15 @@ def task_curves(matrix: BankMatrix, grid: LogGrid | np.ndarray | None = None) ->
         raise HarnessError("bank matrix arrays n, c, cost must all have shape (tasks, models)")
     if not np.all(np.isfinite(cost)) or np.any(cost < 0):
         raise HarnessError("costs per attempt must be finite and >= 0")
+    cheap = (cost > 0) & (n > 0) & (cost < g.budgets[0] * (1 - 1e-12))
+    if np.any(cheap):
+        warnings.warn(
+            f"an attempt costs {float(cost[cheap].min()):.3g} USD, below the grid's first budget "
+            f"{g.budgets[0]:.3g} USD: spend on the attempts that budget buys is undercounted; start the grid "
+            "below the cheapest attempt (harness.economics.analysis.analysis_grid does)",
+            UserWarning,
+            stacklevel=2,
+        )
     k = attempts_bought(g.budgets[None, None, :], cost[..., None], n[..., None])  # (T, M, B)
     table = failure_table(n, c, int(k.max(initial=0)))  # only as many attempts as the largest budget buys
     survival = np.take_along_axis(table, k, axis=-1)
