@@ -210,6 +210,12 @@ def print_summary(a: Analysis) -> None:
         t.add_row(label[m.name], str(m.tasks), str(m.attempts), f"{m.pass_at_1:.3f}", f"{m.coverage:.3f}",
                   f"{m.mean_cost:.4f}")  # fmt: skip
     console.print(t)
+    b0 = float(a.curves.budgets[0])
+    if b0 < a.options.budget_lo * (1 - 1e-9):
+        console.print(
+            f"budget grid extended down to ${b0:.3g} ({a.curves.budgets.size} points) so that it starts below "
+            "the cheapest attempt"
+        )
     thr = ", ".join(
         f"{label[name]}: {'rest' if not math.isfinite(x) else f'${x:.4g}'}"
         for name, x in zip(a.cascade, a.search.thresholds, strict=True)
@@ -314,42 +320,50 @@ def _figures(a: Analysis, out: Path) -> list[Path]:
 
     u = a.targets
     label = display_names(list(a.shares.names))
+    rate_axis = "target solve rate (fraction of tasks solved)"
+    tasks = f"{len(a.curves.tasks)} tasks"
+    stages = [
+        f"{label[m]} {'(rest)' if not math.isfinite(t) else f'≤ ${t:.3g}'}"
+        for m, t in zip(a.cascade, a.search.thresholds, strict=True)
+        if t > 0
+    ]
+    cascade = "cascade: " + " → ".join(stages)
     fig, ax = plt.subplots(figsize=(6, 4))
     for j, p in enumerate(a.providers):
         ax.plot(u, a.provider_prices[j], label=label[p])
-    ax.plot(u, a.arbitrageur, "k--", lw=2, label="arbitrageur (cascade)")
-    ax.plot(u, a.oracle, ":", color="grey", label="oracle bound")
+    ax.plot(u, a.arbitrageur, "k--", lw=2, label=f"arbitrageur ({cascade})")
+    ax.plot(u, a.oracle, ":", color="grey", label="oracle bound (outcomes known)")
     ax.set_yscale("log")
-    ax.set_xlabel("solve rate")
+    ax.set_xlabel(rate_axis)
     ax.set_ylabel("expected cost per task (USD, log scale)")
-    ax.set_title("Price of a solve rate")
+    ax.set_title(f"Price of a solve rate ({tasks})")
     ax.legend(fontsize=7)
     save(fig, "prices.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(u, a.margins, lw=2, label="cascade")
-    ax.plot(u, a.oracle_margins, ":", color="grey", label="oracle bound")
-    ax.set_xlabel("solve rate")
+    ax.plot(u, a.margins, lw=2, label=cascade)
+    ax.plot(u, a.oracle_margins, ":", color="grey", label="oracle bound (outcomes known)")
+    ax.set_xlabel(rate_axis)
     ax.set_ylabel("net margin (fraction of market price)")
     ax.set_ylim(0, 1)
-    ax.set_title("Arbitrage margin")
-    ax.legend()
+    ax.set_title(f"Arbitrage margin ({tasks})")
+    ax.legend(fontsize=7)
     save(fig, "margins.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     sh = np.nan_to_num(a.shares.with_arbitrage)
     ax.stackplot(u, sh, labels=[label[n] for n in a.shares.names])
-    ax.set_xlabel("solve rate")
-    ax.set_ylabel("share of consumer spend")
+    ax.set_xlabel(rate_axis)
+    ax.set_ylabel("share of consumer spend (market price)")
     ax.set_ylim(0, 1)
-    ax.set_title("Revenue shares with arbitrage")
+    ax.set_title(f"Revenue shares with arbitrage ({tasks})")
     ax.legend(fontsize=7, loc="lower left")
     save(fig, "shares.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     path = a.at(a.competition.price)
     for k, r in enumerate(a.report_rates):
-        ax.plot(np.arange(path.shape[0]), path[:, k], label=f"solve rate {r:.2f}")
+        ax.plot(np.arange(path.shape[0]), path[:, k], label=f"target solve rate {r:.2f}")
     ax.set_yscale("log")
     ax.set_xlabel("undercutting round")
     ax.set_ylabel("consumer price per task (USD, log scale)")
@@ -361,14 +375,14 @@ def _figures(a: Analysis, out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 4))
         for r in a.robust:
             mean, p5, p95 = r.margin_band()
-            label = "full curves" if r.fit_budget is None else f"fit budget ${r.fit_budget:g}"
-            (line,) = ax.plot(r.targets, mean, label=label)
+            name = "fit on full curves" if r.fit_budget is None else f"fit budget ${r.fit_budget:g} per source"
+            (line,) = ax.plot(r.targets, mean, label=f"{name} (mean, 5-95% band)")
             ax.fill_between(r.targets, p5, p95, color=line.get_color(), alpha=0.2)
         ax.plot(a.robust[0].targets, a.robust[0].best_margins, "k--", label="held-out in-domain optimum")
-        ax.set_xlabel("solve rate")
-        ax.set_ylabel("held-out net margin")
+        ax.set_xlabel(rate_axis)
+        ax.set_ylabel("held-out net margin (fraction of market price)")
         ax.set_ylim(0, 1)
-        ax.set_title("Robust fit: held-out margin (5-95% band)")
+        ax.set_title(f"Robust fit ({a.robust[0].objective.size} bootstraps): fitted on\n{a.robust_label}", fontsize=9)
         ax.legend(fontsize=7)
         save(fig, "robust.png")
     return files
