@@ -160,6 +160,7 @@ class Collector:
         self.cpu_s = 0.0
         self.finished: float | None = None
         self._pending: list[Attempt] = []
+        self._reached: set[str] = set()  # models with a successful call in this run
         self._work: deque[Work] = deque()
         self._wake: asyncio.Event | None = None
 
@@ -316,6 +317,8 @@ class Collector:
                 raise client.failure  # it gave up after a failed call: an infrastructure error, not a failure
             if not isinstance(candidate, Candidate):
                 raise TypeError(f"solver returned {type(candidate).__name__}, not Candidate")
+            if client.totals.calls:
+                self._reached.add(work.model)  # a later connection failure is a blip, not a wrong api_base
         except SpendCapReached:
             if client.totals.calls == 0:
                 self.stats[work.model].skipped += 1
@@ -330,6 +333,12 @@ class Collector:
             )
             raise
         except ProviderError as exc:
+            if exc.kind == "unreachable" and work.model not in self._reached and self.fatal is None:
+                where = f"api_base {cfg.api_base}" if cfg.api_base else f"the provider of route {cfg.route!r}"
+                self.fatal = (
+                    f"model {work.model!r}: cannot connect to {where} (connection refused or host not found); "
+                    f"check that the server is running and [models.{work.model}] - completed attempts are kept"
+                )
             return self._error(work, client, started, exc.kind, str(exc))
         except HarnessError as exc:  # a configuration problem (e.g. missing weights): stop, say what
             self.fatal = f"model {work.model!r}: {exc}"

@@ -81,6 +81,23 @@ def retry_after_seconds(exc: BaseException) -> float | None:
         return max(when.timestamp() - time.time(), 0.0) if when else None
 
 
+#: Exceptions that mean no connection could be opened (refused, unresolvable host): nothing was sent.
+_CONNECT_FAILURES = frozenset({"APIConnectionError", "ConnectError", "ClientConnectorError",
+                               "ClientConnectorDNSError", "ConnectionRefusedError", "gaierror"})
+
+
+def _could_not_connect(exc: BaseException) -> bool:
+    """Does the cause chain say the connection was never made? (litellm reports it as a 500.)"""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if type(link).__name__ in _CONNECT_FAILURES and "Timeout" not in type(link).__name__:
+            return True
+        link = link.__cause__ or link.__context__
+    return False
+
+
 def classify(exc: BaseException, secrets: Sequence[str] = ()) -> ProviderError:
     """Map a litellm/openai exception onto a :class:`ProviderError` (kind, retryable)."""
     if isinstance(exc, ProviderError):
@@ -99,6 +116,8 @@ def classify(exc: BaseException, secrets: Sequence[str] = ()) -> ProviderError:
         return ProviderError("context_window", text)
     if isinstance(exc, litellm.BadRequestError | litellm.NotFoundError | litellm.UnprocessableEntityError):
         return ProviderError("bad_request", text)
+    if _could_not_connect(exc):  # refused, or no such host: a server that is down or a wrong api_base
+        return ProviderError("unreachable", text, retryable=True)
     if isinstance(exc, litellm.APIConnectionError):
         return ProviderError("connection", text, retryable=True)
     if isinstance(exc, litellm.InternalServerError | litellm.ServiceUnavailableError | litellm.BadGatewayError) or (

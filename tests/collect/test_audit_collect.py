@@ -30,3 +30,55 @@ def test_a_store_that_cannot_be_written_stops_collect_with_its_error(fake_server
                                                                        concurrency=1))
     with pytest.raises(HarnessError, match="disk full"):
         collector.run()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_api_base_nobody_listens_on_stops_collect_with_one_line(fake_server, tmp_path: Path) -> None:
+    base = f"http://127.0.0.1:{_closed_port()}/v1"
+    cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {"api_base": base, "max_retries": 1}},
+                     {"count": 6})
+    registry = load_plugins(extra=[("toy", toy_domain)])
+    store = Store(cfg.store_path)
+    collector = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"], attempts=2,
+                                                               concurrency=1))
+    with pytest.raises(HarnessError, match=f"cannot connect to api_base {base}"):
+        collector.run()
+    rows = store.attempts(domain="toy")
+    assert rows and len(rows) < 12 and {a.error_kind for a in rows} == {"unreachable"}  # stopped early
+    assert fake_server.count == 0
+    # The server comes back (the right api_base): the next run retries those errors and completes.
+    cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {"max_retries": 1}}, {"count": 6})
+    summary = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"], attempts=2)).run()
+    assert summary["done"] == 12 and fake_server.count == 12
+
+
+def test_a_connection_failure_after_the_model_answered_is_an_error_not_a_stop(fake_server, tmp_path: Path) -> None:
+    from harness.metering import ProviderError
+
+    cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {}}, {"count": 4})
+    registry = load_plugins(extra=[("toy", toy_domain)])
+    provider = registry.provider("litellm")
+    calls = 0
+    real = provider.complete
+
+    async def flaky(model: Any, messages: Any, **params: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise ProviderError("unreachable", "connection refused", retryable=True)
+        return await real(model, messages, **params)
+
+    provider.complete = flaky  # type: ignore[method-assign]
+    try:
+        summary = Collector(cfg, registry, Store(cfg.store_path),
+                            CollectOptions(domain="toy", models=["good"], attempts=1, concurrency=1)).run()
+    finally:
+        del provider.complete
+    assert summary["done"] == 4 and summary["errors"] == 1
