@@ -4,6 +4,10 @@ At each target solve rate the consumer price starts at the market price. In roun
 ``r mod K`` (unless it already holds the market) offers ``max(undercut x price, its own cost)`` and takes
 the market if that is lower than the current price. The price falls toward the cheapest arbitrageur's
 cost; the providers' revenue is what the holder spends on them, and the holder's margin is its markup.
+
+Conventions: a margin here is relative to the final consumer price (not the providers' price C(u)); the
+holder never undercuts itself, so a lone arbitrageur undercuts once, to ``undercut x C(u)``; nobody sells
+where the providers cannot reach u (there is no price to undercut).
 """
 
 from __future__ import annotations

@@ -7,6 +7,16 @@ Conventions: ``k`` is clipped at ``n`` (``pass@k = pass@n`` for ``k > n``: the b
 distinct attempts, so it is 1 when ``c > 0`` and 0 otherwise); ``n = 0`` never solves; a zero-cost model
 buys all ``n`` attempts with any positive budget and none with budget 0; ``floor`` allows a relative
 rounding slack of 1e-12 so that a budget of exactly ``k`` attempts' cost buys ``k`` attempts.
+
+Spend is the survival integral ``E(b) = integral_0^b (1 - P(x)) dx`` of DESIGN.md, which fixes two
+conventions (audited against a literal Monte Carlo in tests/economics/test_econ_audit.py): money is used
+as the budget axis is walked, so an attempt cut off by the budget is paid for and fails; and past the
+bank's ``n`` attempts the model is still paid at the failure probability ``F[n]`` (pass@k = pass@n for
+k > n: further attempts are assumed to fail), so a cascade threshold above ``n x cost`` charges its whole
+remainder on tasks the model did not solve. Both are conservative for the arbitrageur.
+
+Prices interpolate log spend against the pass rate between grid budgets; below the first grid budget they
+interpolate linearly from (0, 0). Both the market and the arbitrageur are priced this way.
 """
 
 from __future__ import annotations

@@ -9,6 +9,13 @@ integral of that interpolant, in closed form per segment. This is the approximat
 exact at every grid budget for ``P = 1 - S`` and exact for ``E`` while ``b_0`` is below every positive
 per-attempt cost (then ``S = 1`` on ``[0, b_0]``) or for free models; elsewhere ``E`` is off by at most
 the grid's relative spacing times the budget (3.8% for the default 250 points over four decades).
+
+Precisely, with ``r`` the largest ratio of neighbouring budgets and ``S_step`` the exact step survival,
+``S_step(x r) <= S(x) <= S_step(x / r)`` and ``E_step(x r) / r <= E(x) <= r E_step(x / r)`` for
+``0 < x <= b_{B-1}``, stage by stage in a cascade, **provided no attempt costs less than** ``b_0``. An
+attempt cheaper than ``b_0`` is bought at ``0+`` and spent as if free (a 3e-5 USD model priced 4.5x too
+cheap on the default grid): :func:`harness.economics.curves.task_curves` warns, and
+:func:`harness.economics.analysis.analysis_grid` extends the grid below the cheapest attempt.
 """
 
 from __future__ import annotations

@@ -8,6 +8,11 @@ verified solution (so ``P(draw <= b_j) = P_tm(b_j)`` exactly at every grid budge
 it costs ``min(draw, largest grid budget)``. The draws give empirical 0/1 curves, the arbitrageur picks the
 allocation maximising the **worst-case** mean margin across sources, and the pick is evaluated on the
 *target*'s true curves. Repeating over bootstrap draws gives a mean and a 5th-95th percentile band.
+
+Conventions: a solved draw costs its grid budget (at most one grid step above the exact cost-to-solve),
+and an unsolved draw costs the largest grid budget, as the survival integral charges a run that never
+succeeds; every model is drawn on every observed task. With one attempt per task (SWE-bench) a failed
+attempt therefore costs the largest grid budget (``budget_hi``), not its recorded cost.
 """
 
 from __future__ import annotations
