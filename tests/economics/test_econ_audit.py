@@ -166,6 +166,34 @@ def test_monte_carlo_cascade_matches_step_reference_and_engine():
     assert_sandwiched(mx, tc, [0, 1], thr, (60, 120, 170, 210, 249))
 
 
+def test_three_stage_cascades_sharing_prefixes():
+    """Allocations that share first stages are deduplicated inside the engine: each must still be right."""
+    rng = np.random.default_rng(3)
+    T = 120
+    n = rng.integers(1, 9, size=(T, 3))
+    c = rng.binomial(n, rng.beta(0.6, 0.9, size=(T, 3)))
+    cost = np.exp(rng.uniform(np.log(1e-3), np.log(2e-2), size=(T, 3))) * np.array([1.0, 3.0, 10.0])
+    cost[rng.random(T) < 0.1, 0] = 0.0  # some free attempts
+    mx = BankMatrix(tuple(f"t{i}" for i in range(T)), ("a", "b", "c"), n, c, cost)
+    tc = task_curves(mx)
+    thr = np.array(
+        [[0.01, 0.03, np.inf], [0.01, 0.1, np.inf], [0.01, 0.03, 0.2], [0.0, 0.03, np.inf], [0.05, 0.0, np.inf]]
+    )
+    cc = cascade_curves(tc, [0, 1, 2], thr, by_model=True)
+    for a in range(thr.shape[0]):
+        for j in (150, 200, 249):
+            b = float(tc.budgets[j])
+            p_ref, e_ref = step_cascade(mx, [0, 1, 2], thr[a], b)
+            solved, spend = mc_cascade(mx, [0, 1, 2], thr[a], b, 200, rng)
+            se = max(solved.std() / math.sqrt(solved.size), 1e-12)
+            assert abs(solved.mean() - p_ref) <= 5 * se + 1e-12
+            for s in range(3):
+                assert abs(spend[s].mean() - e_ref[s]) <= 5 * spend[s].std() / math.sqrt(solved.size) + 1e-12
+            assert cc.pass_rate[a, j] == pytest.approx(p_ref, abs=0.015)
+            np.testing.assert_allclose(cc.spend_by_model[a, :, j], e_ref, rtol=0.03, atol=1e-6)
+    assert_sandwiched(mx, tc, [0, 1, 2], thr, (40, 100, 150, 200, 249))
+
+
 @pytest.mark.parametrize("pair", ["qwen", "gpt5"])
 def test_literal_cascade_on_swebench_pairs(swe_bank, swe_pairs, pair):
     """One attempt per instance: the literal cascade is deterministic; it agrees with the engine."""
