@@ -170,11 +170,11 @@ def analysis_grid(o: AnalysisOptions, matrices: Sequence[BankMatrix]) -> LogGrid
     it the failure probability is held at its first-budget value, so every attempt that budget buys would
     be spent as if free). A bank with attempts cheaper than ``budget_lo`` (small local models) therefore
     gets extra points so the grid starts at least one step below its cheapest attempt; the requested points
-    are kept.
+    are kept. The extension stops six decades below ``budget_lo`` (task_curves then warns).
     """
     b = budget_grid(o.budget_lo, o.budget_hi, o.budget_points)
     costs = [np.asarray(m.cost, dtype=np.float64)[(np.asarray(m.cost) > 0) & (np.asarray(m.n) > 0)] for m in matrices]
-    cheapest = min((float(x.min()) for x in costs if x.size), default=math.inf)
+    cheapest = max(min((float(x.min()) for x in costs if x.size), default=math.inf), b[0] * 1e-6)
     if cheapest <= b[0] * (1 + 1e-9):
         r = b[1] / b[0]
         extra = math.ceil(math.log(b[0] / cheapest) / math.log(r) - 1e-9) + 1

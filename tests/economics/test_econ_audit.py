@@ -339,6 +339,8 @@ def test_analysis_grid_starts_below_the_cheapest_attempt():
     np.testing.assert_allclose(b[1:] / b[:-1], (1e4) ** (1 / 249), rtol=1e-9)  # same spacing, more points
     np.testing.assert_allclose(b[-250:], budget_grid(), rtol=1e-9)  # the requested points are kept
     assert analysis_grid(AnalysisOptions(), [synthetic_bank()]).size == 250  # nothing to extend
+    tiny = BankMatrix(mx.tasks, mx.models, mx.n, mx.c, np.where(mx.cost < 1e-3, 1e-200, mx.cost))
+    assert analysis_grid(AnalysisOptions(), [tiny]).budgets[0] >= 1e-10 / 1.04**2  # bounded extension
 
 
 def test_prices_of_a_model_cheaper_than_the_first_budget():
