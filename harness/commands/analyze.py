@@ -208,7 +208,7 @@ def print_summary(a: Analysis) -> None:
     label = display_names([m.name for m in a.models] + list(a.shares.names))
     for m in a.models:
         t.add_row(label[m.name], str(m.tasks), str(m.attempts), f"{m.pass_at_1:.3f}", f"{m.coverage:.3f}",
-                  f"{m.mean_cost:.4f}")  # fmt: skip
+                  f"{m.mean_cost:.4g}")  # fmt: skip
     console.print(t)
     b0 = float(a.curves.budgets[0])
     if b0 < a.options.budget_lo * (1 - 1e-9):
@@ -232,7 +232,7 @@ def print_summary(a: Analysis) -> None:
         t.add_column(col, justify="right")
     vals = [a.at(x) for x in (a.market, a.arbitrageur, a.margins, a.oracle_margins, a.competition.final_price)]
     for i, r in enumerate(a.report_rates):
-        t.add_row(f"{r:.3f}", *(_fmt(v[i], 4 if k in (0, 1, 4) else 3) for k, v in enumerate(vals)))
+        t.add_row(f"{r:.3f}", *(_usd(v[i]) if k in (0, 1, 4) else _fmt(v[i], 3) for k, v in enumerate(vals)))
     console.print(t)
     t = Table(title="Revenue shares with arbitrage")
     t.add_column("solve rate", justify="right")
@@ -251,6 +251,11 @@ def print_summary(a: Analysis) -> None:
             t.add_row("full" if r.fit_budget is None else f"${r.fit_budget:g}", f"{r.mean:.3f}",
                       f"{lo:.3f}-{hi:.3f}", f"{r.best_in_domain:.3f}", f"{r.observed_tasks.mean():.0f}")  # fmt: skip
         console.print(t)
+
+
+def _usd(x: float) -> str:
+    """A price in USD with 4 significant digits (sub-cent prices of small models stay readable)."""
+    return "-" if not math.isfinite(float(x)) else f"{float(x):.4g}"
 
 
 def _fmt(x: float, digits: int) -> str:
