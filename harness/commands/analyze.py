@@ -332,11 +332,11 @@ def _figures(a: Analysis, out: Path) -> list[Path]:
         for m, t in zip(a.cascade, a.search.thresholds, strict=True)
         if t > 0
     ]
-    cascade = "cascade: " + " → ".join(stages)
+    cascade = "cascade: " + "\n  → ".join(stages)
     fig, ax = plt.subplots(figsize=(6, 4))
     for j, p in enumerate(a.providers):
         ax.plot(u, a.provider_prices[j], label=label[p])
-    ax.plot(u, a.arbitrageur, "k--", lw=2, label=f"arbitrageur ({cascade})")
+    ax.plot(u, a.arbitrageur, "k--", lw=2, label=f"arbitrageur, {cascade}")
     ax.plot(u, a.oracle, ":", color="grey", label="oracle bound (outcomes known)")
     ax.set_yscale("log")
     ax.set_xlabel(rate_axis)
