@@ -461,6 +461,7 @@ class Collector:
             "spend_usd": self.ledger.spent,
             "max_spend_usd": self.options.max_spend,
             "spend_overrun_usd": self.ledger.overrun,  # billed above reservations (a provider ignoring max_tokens)
+            "overran_models": sorted(m for m, g in getattr(self, "gates", {}).items() if g.bounded is False),
             "stopped": self.stopped,
             "elapsed_s": self.elapsed,
             "cpu_s": self.cpu_s,  # this process only (verification workers excluded)

@@ -6,6 +6,8 @@ call's worst-case cost (prompt tokens plus the maximum output tokens at the mode
 :class:`SpendLedger`; a call that could take the spend over the cap is never started. After the call the
 reservation is replaced by the billed cost. The client also adds up the tokens and dollars of all calls
 of one attempt, so an attempt that fails after some calls were billed still records what it cost.
+Under a cap, a model's calls go one at a time until one shows that its provider keeps within the
+reservation (honours ``max_tokens``); a model billed above a reservation gets no further calls.
 """
 
 from __future__ import annotations
@@ -155,6 +157,11 @@ class ModelGate:
         self.semaphore = asyncio.Semaphore(concurrency)
         self.rpm = TokenBucket(rpm) if rpm else None
         self.tpm = TokenBucket(tpm) if tpm else None
+        # Under a spend cap a reservation bounds a call only if the provider honours max_tokens: until one
+        # call shows it does, calls of the model go one at a time (a provider that ignores it, or a
+        # litellm route that drops the parameter, could otherwise overrun the cap once per call in flight).
+        self.bounded: bool | None = None
+        self.probe = asyncio.Lock()
 
     @asynccontextmanager
     async def slot(self, tokens: int) -> AsyncIterator[None]:
@@ -226,6 +233,21 @@ class MeteredClient:
         if worst is not None and not self.ledger.fits_ever(worst):  # before waiting on any rate limit
             self.capped = True
             raise SpendCapReached(f"a call of model {self.name!r} may cost ${worst:.6f}: over the cap")
+        if self.ledger.cap is not None and not self.gate.bounded:
+            async with self.gate.probe:  # the first calls of a model under a cap: one at a time
+                if self.gate.bounded is False:
+                    self.capped = True
+                    raise SpendCapReached(
+                        f"model {self.name!r} was billed above its reservation (more output than max_tokens="
+                        f"{max_tokens}), so its calls cannot be held under --max-spend; no more calls of it are made"
+                    )
+                if self.gate.bounded is None:
+                    return await self._call(messages, params, prompt_tokens, max_tokens, worst)
+        return await self._call(messages, params, prompt_tokens, max_tokens, worst)
+
+    async def _call(self, messages: Sequence[Message], params: dict[str, Any], prompt_tokens: int,
+                    max_tokens: int, worst: float | None) -> Completion:
+        """One gated, reserved and settled provider call."""
         async with self.gate.slot(prompt_tokens + max_tokens):
             try:
                 reserved = await self.ledger.reserve(worst or 0.0)
@@ -245,12 +267,23 @@ class MeteredClient:
                 self.last_failed = True
                 billed = reserved if exc.billed_cost is None else float(exc.billed_cost)
                 self._add(exc.input_tokens, exc.output_tokens, billed, 0.0, estimated=exc.billed_cost is None)
+                self._learn_bound(exc.output_tokens, max_tokens, billed, reserved)
                 raise
             finally:
                 self.ledger.settle(reserved, billed)
+            self._learn_bound(completion.output_tokens, max_tokens, billed, reserved)
         self.last_failed = False
         self._add(completion.input_tokens, completion.output_tokens, billed, completion.latency_s)
         return completion
+
+    def _learn_bound(self, output_tokens: int, max_tokens: int, billed: float, reserved: float) -> None:
+        """Does this model's provider keep calls within their reservation? (Only known once it billed.)"""
+        if self.ledger.cap is None:
+            return
+        if int(output_tokens or 0) > max_tokens or billed > reserved * (1 + 1e-9) + 1e-12:
+            self.gate.bounded = False
+        elif self.gate.bounded is None and (output_tokens or billed):
+            self.gate.bounded = True
 
     def _add(self, tin: int, tout: int, cost: float, latency: float, estimated: bool = False) -> None:
         t = self.totals

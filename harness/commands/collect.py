@@ -73,6 +73,12 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     ]
     if summary["errors"]:
         lines.append(f"{summary['errors']} attempts ended in errors (not failures): run again to retry them")
+    if summary.get("overran_models"):
+        lines.append(
+            f"warning: {', '.join(summary['overran_models'])} billed ${summary['spend_overrun_usd']:.6f} above the "
+            "reservations (more output than max_tokens: the provider or route ignores it), so it got no more "
+            "calls under --max-spend; check that the route supports max_tokens"
+        )
     if summary["stopped"] == "spend_cap":
         lines.append(
             f"spend cap ${summary['max_spend_usd']} reached: {summary['skipped_spend_cap']} attempts not made; "

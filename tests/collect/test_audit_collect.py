@@ -82,3 +82,13 @@ def test_a_connection_failure_after_the_model_answered_is_an_error_not_a_stop(fa
     finally:
         del provider.complete
     assert summary["done"] == 4 and summary["errors"] == 1
+
+
+def test_the_summary_says_when_a_model_was_billed_above_its_reservations() -> None:
+    from harness.commands.collect import _summary_lines
+
+    summary = {"done": 1, "planned": 40, "already_done": 0, "elapsed_s": 1.0, "spend_usd": 0.004, "run_id": "r",
+               "errors": 0, "stopped": "spend_cap", "max_spend_usd": 0.01, "skipped_spend_cap": 39,
+               "spend_overrun_usd": 0.0037, "overran_models": ["b"]}
+    text = "\n".join(_summary_lines(summary))
+    assert "warning: b billed $0.003700 above the reservations" in text and "max_tokens" in text
