@@ -141,9 +141,11 @@ class Collector:
         self.models: dict[str, ModelConfig] = {m: config.model(m) for m in dict.fromkeys(options.models)}
         self.providers = {m: registry.provider(c.provider) for m, c in self.models.items()}
         self.prices = {m: resolve_price(c) for m, c in self.models.items()}
-        self.fingerprints = {
-            m: fingerprint(c.sampling, self.domain.name, self.domain.version) for m, c in self.models.items()
-        }
+        # The domain's options (prompt template, source, ...) shape what the model is asked: part of the
+        # experiment. ``limit`` only chooses how many tasks, so raising it resumes the same experiment.
+        task_options = {k: v for k, v in config.domain_options(self.domain.name).items() if k not in ("limit", "_root")}
+        identity = (self.domain.name, self.domain.version, *((task_options,) if task_options else ()))
+        self.fingerprints = {m: fingerprint(c.sampling, *identity) for m, c in self.models.items()}
         self.run_id = options.run_id or f"collect-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.ledger = SpendLedger(options.max_spend)
         self.stats = {m: ModelStats() for m in self.models}

@@ -55,18 +55,19 @@ def test_collects_verifies_and_records_every_attempt(fake_server, tmp_path: Path
         assert a.cost_usd == pytest.approx(ONE) and (a.input_tokens, a.output_tokens) == (20, 8)
         assert a.prompt and "Compute" in a.prompt and a.response and a.detail["calls"] == 1
     cfg = config_for(fake_server, tmp_path / "x")
-    assert good[0].fingerprint == fingerprint(cfg.models["good"].sampling, "toy", toy_domain.TOY.version)
+    assert good[0].fingerprint == fingerprint(cfg.models["good"].sampling, "toy", toy_domain.TOY.version,
+                                              {"count": 5})  # the domain's options, without limit
     assert summary["models"]["good"]["pass_rate"] == 1.0 and summary["models"]["bad"]["pass_rate"] == 0.0
     assert summary["spend_usd"] == pytest.approx(20 * ONE) == pytest.approx(store.spend())
     assert sorted((a.task_id, a.model, a.index) for a in seen) == sorted((a.task_id, a.model, a.index) for a in rows)
 
 
 def test_resume_requests_only_what_is_missing(fake_server, tmp_path: Path) -> None:
-    collect(fake_server, tmp_path, attempts=1)
+    collect(fake_server, tmp_path, attempts=1, limit=5, toy={"count": 6})
     assert fake_server.count == 10
-    summary, store = collect(fake_server, tmp_path, attempts=1)
+    summary, store = collect(fake_server, tmp_path, attempts=1, limit=5, toy={"count": 6})
     assert fake_server.count == 10 and summary["done"] == 0 and summary["already_done"] == 10
-    summary, store = collect(fake_server, tmp_path, attempts=3, toy={"count": 6})
+    summary, store = collect(fake_server, tmp_path, attempts=3, toy={"count": 6})  # a higher limit resumes
     # 6 tasks x 2 models x 3 attempts = 36 planned, 10 stored: 26 new requests, none repeated.
     assert summary["planned"] == 36 and summary["already_done"] == 10 and summary["done"] == 26
     assert fake_server.count == 36 and store.count() == 36
