@@ -28,6 +28,7 @@ from harness.economics.analysis import (
     task_predicate,
 )
 from harness.economics.robust import split_matrix
+from harness.economics.shares import PROFIT, MarketChange, Shares
 from harness.errors import HarnessError, NotAvailableError
 
 # ---- inputs -----------------------------------------------------------------------------------------
@@ -183,6 +184,10 @@ def summary(a: Analysis) -> dict[str, Any]:
             name: [_num(x) for x in a.at(a.shares.with_arbitrage[i])] for i, name in enumerate(a.shares.names)
         },
     }  # fmt: skip
+    if a.entry is not None:
+        out["entry"] = entry_summary(a, a.entry)
+    if a.gatekept is not None:
+        out["gatekeeping"] = gatekeeping_summary(a, a.gatekept)
     if a.robust:
         out["robust"] = [
             {
@@ -198,6 +203,82 @@ def summary(a: Analysis) -> dict[str, Any]:
             for r in a.robust
         ]
     return out
+
+
+def _share(s: Shares, name: str, arbitrage: bool) -> np.ndarray:
+    """One name's share per target; a name absent from this market has 0 (nan where it is unreachable)."""
+    if name in s.names:
+        return s.row(name, arbitrage)
+    return np.where(np.isfinite(s.market), 0.0, np.nan)
+
+
+_ENTRY_COLS = (("before", False), ("before", True), ("after", False), ("after", True))
+
+
+def _entry_names(ch: MarketChange) -> list[str]:
+    """Incumbents, the entrant, then the arbitrageur's profit."""
+    return [n for n in ch.shares_after.names if n != PROFIT] + [PROFIT]
+
+
+def _entry_table(ch: MarketChange, name: str) -> dict[str, np.ndarray]:
+    """``name``'s share per target in each scenario (before/after entry, without/with arbitrage)."""
+    sides = {"before": ch.shares_before, "after": ch.shares_after}
+    return {f"{side}_{'with' if arb else 'without'}": _share(sides[side], name, arb) for side, arb in _ENTRY_COLS}
+
+
+def entry_summary(a: Analysis, ch: MarketChange) -> dict[str, Any]:
+    """The market-entry part of ``--json``: shares at the report rates before and after the entry."""
+    names = _entry_names(ch)
+    tables = {n: {k: a.at(v) for k, v in _entry_table(ch, n).items()} for n in names}
+    b, f = ch.shares_before, ch.shares_after
+    return {
+        "entrant": a.options.entrant,
+        "incumbents": [n for n in names if n not in (PROFIT, a.options.entrant)],
+        "cascade_before": list(ch.before.models),
+        "cascade_after": list(ch.after.models),
+        "thresholds_before_usd": _thresholds(ch.before.thresholds),
+        "thresholds_after_usd": _thresholds(ch.after.thresholds),
+        "rates": [
+            {
+                "solve_rate": float(r),
+                "market_price_before": _num(a.at(b.market)[i]),
+                "market_price_after": _num(a.at(f.market)[i]),
+                "arbitrageur_price_before": _num(a.at(b.arbitrageur)[i]),
+                "arbitrageur_price_after": _num(a.at(f.arbitrageur)[i]),
+                "shares": {n: {k: _num(v[i]) for k, v in tables[n].items()} for n in names},
+            }
+            for i, r in enumerate(a.report_rates)
+        ],
+    }
+
+
+def _gate_columns(ch: MarketChange) -> dict[str, np.ndarray]:
+    """Market price, arbitrageur price and margin per target, open and gatekept."""
+    out = {}
+    for side, res, s in (("open", ch.before, ch.shares_before), ("gatekept", ch.after, ch.shares_after)):
+        out |= {f"market_price_{side}": s.market, f"arbitrageur_price_{side}": s.arbitrageur,
+                f"margin_{side}": res.best_margins}  # fmt: skip
+    return out
+
+
+def gatekeeping_summary(a: Analysis, ch: MarketChange) -> dict[str, Any]:
+    """The gatekeeping part of ``--json``: prices and margins at the report rates, open against gatekept."""
+    cols = {k: a.at(v) for k, v in _gate_columns(ch).items()}
+    g = str(a.options.gatekeep)
+    sold = [p for p in a.providers if p != g]
+    return {
+        "withheld": g,
+        "providers_open": [g, *sold],
+        "providers_gatekept": sold,
+        "cascade": list(ch.after.models),
+        "thresholds_open_usd": _thresholds(ch.before.thresholds),
+        "thresholds_gatekept_usd": _thresholds(ch.after.thresholds),
+        "mean_margin_open": float(ch.before.mean_margin),
+        "mean_margin_gatekept": float(ch.after.mean_margin),
+        "rates": [
+            {"solve_rate": float(r), **{k: _num(v[i]) for k, v in cols.items()}} for i, r in enumerate(a.report_rates)
+        ],
+    }
 
 
 def print_summary(a: Analysis) -> None:
@@ -242,6 +323,10 @@ def print_summary(a: Analysis) -> None:
     for i, r in enumerate(a.report_rates):
         t.add_row(f"{r:.3f}", *(_fmt(sh[k, i], 3) for k in range(len(a.shares.names))))
     console.print(t)
+    if a.entry is not None:
+        print_entry(a, a.entry)
+    if a.gatekept is not None:
+        print_gatekeeping(a, a.gatekept)
     if a.robust:
         t = Table(title=f"Robust fit on {a.robust_label}")
         for col in ("fit budget", "held-out mean margin", "5-95% band", "best in domain", "tasks observed"):
@@ -251,6 +336,45 @@ def print_summary(a: Analysis) -> None:
             t.add_row("full" if r.fit_budget is None else f"${r.fit_budget:g}", f"{r.mean:.3f}",
                       f"{lo:.3f}-{hi:.3f}", f"{r.best_in_domain:.3f}", f"{r.observed_tasks.mean():.0f}")  # fmt: skip
         console.print(t)
+
+
+def print_entry(a: Analysis, ch: MarketChange) -> None:
+    """Shares before and after the entrant joins, without and with arbitrage, at the report rates."""
+    e = str(a.options.entrant)
+    names = _entry_names(ch)
+    label = display_names(names)
+    label[PROFIT] = "profit"
+    t = Table(
+        title=f"Market entry of {label[e]}: revenue shares (fraction of the market price)",
+        caption="+arb = with arbitrage (else the cheapest provider takes all); * entrant; profit = arbitrageur's",
+    )
+    for col in ("solve rate", "who", "before", "before+arb", "after", "after+arb", "change+arb"):
+        t.add_column(col, justify="left" if col == "who" else "right", no_wrap=col == "who")
+    tables = {n: {k: a.at(v) for k, v in _entry_table(ch, n).items()} for n in names}
+    for i, r in enumerate(a.report_rates):
+        for n in names:
+            v = tables[n]
+            who = label[n] + ("*" if n == e else "")
+            t.add_row(f"{r:.3f}" if n == names[0] else "", who, *(_fmt(v[k][i], 3) for k in v),
+                      _fmt(v["after_with"][i] - v["before_with"][i], 3), end_section=n == names[-1])  # fmt: skip
+    console.print(t)
+
+
+def print_gatekeeping(a: Analysis, ch: MarketChange) -> None:
+    """Market and arbitrageur prices and margins, open market against the gatekept one."""
+    g = display_names(list(a.curves.models))[str(a.options.gatekeep)]
+    t = Table(
+        title=f"Gatekeeping {g}: not sold, the arbitrageur runs its own (prices in USD per task)",
+        caption="open = every provider sold; gated = without the withheld model; arb = arbitrageur's cost",
+    )
+    for col in ("solve rate", "open market", "open arb", "open margin", "gated market", "gated arb",
+                "gated margin"):  # fmt: skip
+        t.add_column(col, justify="right")
+    cols = [a.at(v) for v in _gate_columns(ch).values()]
+    for i, r in enumerate(a.report_rates):
+        t.add_row(f"{r:.3f}", *(_fmt(v[i], 3) if k % 3 == 2 else _usd(v[i]) for k, v in enumerate(cols)))
+    console.print(t)
+    console.print(f"mean margin: open {ch.before.mean_margin:.3f}, gatekept {ch.after.mean_margin:.3f}")
 
 
 def _usd(x: float) -> str:
@@ -304,6 +428,20 @@ def write_outputs(a: Analysis, out: Path) -> list[Path]:
             rows += [["full" if r.fit_budget is None else r.fit_budget, float(u), mean[i], p5[i], p95[i]]
                      for i, u in enumerate(r.targets)]  # fmt: skip
         table("robust.csv", ["fit_budget_usd", "solve_rate", "mean_margin", "p5", "p95"], rows)
+    if a.entry is not None:
+        ch = a.entry
+        rows = []
+        for n in _entry_names(ch):
+            role = "profit" if n == PROFIT else "entrant" if n == a.options.entrant else "incumbent"
+            v = list(_entry_table(ch, n).values())
+            rows += [[float(u), n, role, ch.shares_before.market[i], ch.shares_after.market[i], *(x[i] for x in v)]
+                     for i, u in enumerate(a.targets)]  # fmt: skip
+        table("entry.csv", ["solve_rate", "who", "role", "market_price_before", "market_price_after",
+                            *[f"share_{k}_arbitrage" for k in _entry_table(ch, PROFIT)]], rows)  # fmt: skip
+    if a.gatekept is not None:
+        cols = _gate_columns(a.gatekept)
+        table("gatekeeping.csv", ["solve_rate", *cols],
+              [[float(u), *(v[i] for v in cols.values())] for i, u in enumerate(a.targets)])  # fmt: skip
     files += _figures(a, out)
     return files
 
@@ -376,6 +514,48 @@ def _figures(a: Analysis, out: Path) -> list[Path]:
     ax.legend(fontsize=7)
     save(fig, "competition.png")
 
+    if a.entry is not None:
+        ch = a.entry
+        names = _entry_names(ch)
+        lab = display_names(names)
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+        for ax, arb in zip(axes, (False, True), strict=True):
+            for k, n in enumerate(names):
+                color = f"C{k}"
+                name = lab[n] + (" (entrant)" if n == a.options.entrant else "")
+                if n != a.options.entrant:
+                    ax.plot(u, _share(ch.shares_before, n, arb), "--", color=color, label=f"{name}, before entry")
+                ax.plot(u, _share(ch.shares_after, n, arb), "-", color=color, label=f"{name}, after entry")
+            ax.set_xlabel(rate_axis)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title("with arbitrage" if arb else "without arbitrage (cheapest provider takes all)", fontsize=9)
+        axes[0].set_ylabel("revenue share (fraction of market price)")
+        axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+        fig.suptitle(f"Market entry of {lab[str(a.options.entrant)]}: revenue shares ({tasks})")
+        save(fig, "entry.png")
+
+    if a.gatekept is not None:
+        ch = a.gatekept
+        g = display_names(list(a.curves.models))[str(a.options.gatekeep)]
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
+        for side, res, s, color, lw in (("open market", ch.before, ch.shares_before, "C0", 3.0),
+                                        (f"{g} withheld", ch.after, ch.shares_after, "C3", 1.3)):  # fmt: skip
+            ax.plot(u, s.market, "-", color=color, lw=lw, label=f"market price, {side}")
+            ax.plot(u, s.arbitrageur, "--", color=color, lw=lw, label=f"arbitrageur's cost, {side}")
+            bx.plot(u, res.best_margins, "-", color=color, lw=lw, label=side)
+        ax.set_yscale("log")
+        ax.set_xlabel(rate_axis)
+        ax.set_ylabel("expected cost per task (USD, log scale)")
+        ax.set_title("prices", fontsize=9)
+        ax.legend(fontsize=7)
+        bx.set_xlabel(rate_axis)
+        bx.set_ylabel("net margin (fraction of market price)")
+        bx.set_ylim(0, 1)
+        bx.set_title("arbitrage margin", fontsize=9)
+        bx.legend(fontsize=7)
+        fig.suptitle(f"Gatekeeping: {g} not sold, the arbitrageur runs its own ({tasks})")
+        save(fig, "gatekeeping.png")
+
     if a.robust:
         fig, ax = plt.subplots(figsize=(6, 4))
         for r in a.robust:
@@ -446,6 +626,12 @@ def analyze(
     competitors: Annotated[int, typer.Option(help="competing arbitrageurs")] = 3,
     rounds: Annotated[int, typer.Option(help="undercutting rounds")] = 50,
     undercut: Annotated[float, typer.Option(help="each undercut's fraction of the current price")] = 0.93,
+    entrant: Annotated[
+        Opt[str], typer.Option(help="market entry: shares without and with this model among the providers")
+    ] = None,  # fmt: skip
+    gatekeep: Annotated[
+        Opt[str], typer.Option(help="gatekeeping: this model is not sold but the arbitrageur still runs it")
+    ] = None,  # fmt: skip
     out: Annotated[Opt[Path], typer.Option("--out", "-o", help="folder for CSV tables and PNG figures")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
@@ -465,8 +651,11 @@ def analyze(
         first_hi=first_hi, first_points=first_points, values=values, cap=cap, split=expand_spec(split),
         fit_budgets=parse_budgets(fit_budget), bootstraps=bootstraps, seed=seed, competitors=competitors,
         rounds=rounds, undercut=undercut,
+        entrant=resolve_models(b, [entrant])[0] if entrant else None,
+        gatekeep=resolve_models(b, [gatekeep])[0] if gatekeep else None,
     )  # fmt: skip
-    for group in (opts.cascade or (), opts.providers or ()):
+    named = [m for m in (opts.entrant, opts.gatekeep) if m]
+    for group in (opts.cascade or (), opts.providers or (), named):
         extra = [m for m in group if m not in chosen]
         if extra:
             chosen = chosen + extra

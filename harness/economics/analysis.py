@@ -2,7 +2,8 @@
 
 Pure computation over a :class:`~harness.bank.BankMatrix`: provider curves and prices, the best cascade
 and its margins, the oracle bound, revenue shares, competition between arbitrageurs, and (optionally)
-robust fits on a split of the tasks. Rendering (tables, CSV, figures) lives in the command.
+robust fits on a split of the tasks, market entry of a model and gatekeeping of one. Rendering (tables,
+CSV, figures) lives in the command.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from harness.economics.grid import LogGrid, budget_grid, solve_rate_grid
 from harness.economics.oracle import oracle_price
 from harness.economics.robust import RobustResult, fit_robust, objectives, observe, repository, split_tasks
 from harness.economics.search import SearchResult, nondecreasing_allocations, search, two_model_allocations
-from harness.economics.shares import Shares, revenue_shares
+from harness.economics.shares import MarketChange, Shares, gatekeeping, market_entry, revenue_shares
 from harness.errors import HarnessError
 
 
@@ -52,6 +53,8 @@ class AnalysisOptions:
     competitors: int = 3
     rounds: int = 50
     undercut: float = 0.93
+    entrant: str | None = None  # market entry: the market without and with this model
+    gatekeep: str | None = None  # gatekeeping: this model withheld from sale, still in the arbitrageur's cascade
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class Analysis:
     competition: CompetitionResult
     robust: list[RobustResult] = field(default_factory=list)
     robust_label: str = ""
+    entry: MarketChange | None = None  # before/after ``options.entrant`` joins
+    gatekept: MarketChange | None = None  # open market / ``options.gatekeep`` withheld
 
     def at(self, values: np.ndarray, rates: np.ndarray | None = None) -> np.ndarray:
         """``values`` (last axis = targets) read at the report rates (nearest target)."""
@@ -152,6 +157,8 @@ def default_order(matrix: BankMatrix) -> tuple[str, ...]:
 
 def allocation_grid(stages: int, opts: AnalysisOptions) -> np.ndarray:
     """The search grid: the 2-model log grid, or non-decreasing thresholds (the last model takes the rest)."""
+    if stages == 1:
+        return np.array([[np.inf]])
     if stages == 2:
         return two_model_allocations(opts.first_lo, opts.first_hi, opts.first_points)
     k = stages - 1
@@ -224,10 +231,42 @@ def analyze_matrix(
     shares = revenue_shares(tc, providers, order, res.thresholds, u)
     competition = _competition(tc, order, providers, res, u, C, prices, o)
     robust = _robust(tc, order, providers, u, o, [_aligned(s, order, grid) for s in sources])
+    entry = _entry(tc, order, providers, u, o) if o.entrant else None
+    gatekept = _gatekeep(tc, order, providers, u, o) if o.gatekeep else None
     return Analysis(
         o, models, tc, order, providers, u, report, prices, C, res, Cq, margins(C, Cq), oracle,
-        margins(C, oracle), spend, shares, competition, robust, _robust_label(o, len(sources)),
+        margins(C, oracle), spend, shares, competition, robust, _robust_label(o, len(sources)), entry, gatekept,
     )  # fmt: skip
+
+
+def _entry(
+    tc: TaskCurves, order: Sequence[str], providers: Sequence[str], u: np.ndarray, o: AnalysisOptions
+) -> MarketChange:
+    """The market of ``providers`` without the entrant against with it (its cascade: ``order`` without/with)."""
+    e = str(o.entrant)
+    tc.index([e])
+    incumbents = [p for p in providers if p != e]
+    if not incumbents:
+        raise HarnessError(f"the entrant {e!r} is the only provider: market entry needs an incumbent to enter against")
+    after = list(order) if e in order else [e, *order]
+    before = [m for m in after if m != e]
+    if not before:
+        raise HarnessError(f"the cascade holds only the entrant {e!r}: add incumbents to --cascade")
+    return market_entry(tc, incumbents, e, u, allocation_grid(len(before), o), allocation_grid(len(after), o),
+                        cascade_before=before, cascade_after=after)  # fmt: skip
+
+
+def _gatekeep(
+    tc: TaskCurves, order: Sequence[str], providers: Sequence[str], u: np.ndarray, o: AnalysisOptions
+) -> MarketChange:
+    """The open market against one where ``o.gatekeep`` is not sold but the arbitrageur still runs it."""
+    g = str(o.gatekeep)
+    tc.index([g])
+    sold = [p for p in providers if p != g]
+    if not sold:
+        raise HarnessError(f"withholding {g!r} leaves no provider in the market: gatekeep one of several providers")
+    cascade = list(order) if g in order else [g, *order]
+    return gatekeeping(tc, sold, g, g, u, allocation_grid(len(cascade), o), cascade=cascade)
 
 
 def _robust_label(o: AnalysisOptions, others: int) -> str:

@@ -125,30 +125,54 @@ def market_entry(
     targets: np.ndarray,
     allocations_before: np.ndarray | None = None,
     allocations_after: np.ndarray | None = None,
+    cascade_before: Sequence[str] | None = None,
+    cascade_after: Sequence[str] | None = None,
 ) -> MarketChange:
-    """Shares before and after ``entrant`` joins the market; the arbitrageur tries the entrant first.
+    """Shares before and after ``entrant`` joins the providers ``incumbents``.
 
-    ``incumbents`` are in cascade order (cheap to expensive).
+    The arbitrageur's cascades default to the incumbents (cheap to expensive) before and the entrant
+    first, then the incumbents, after; give ``cascade_before``/``cascade_after`` for another order.
     """
     inc = list(incumbents)
     if entrant in inc:
         raise HarnessError(f"the entrant {entrant!r} is already an incumbent")
-    before = _market(curves, inc, inc, targets, allocations_before)
-    after = _market(curves, inc + [entrant], [entrant] + inc, targets, allocations_after)
+    if not inc:
+        raise HarnessError(f"the entrant {entrant!r} needs at least one incumbent provider to enter against")
+    casc_before = inc if cascade_before is None else list(cascade_before)
+    casc_after = [entrant] + inc if cascade_after is None else list(cascade_after)
+    if entrant in casc_before:
+        raise HarnessError(f"the entrant {entrant!r} cannot be in the cascade before it enters")
+    if not casc_before or not casc_after:
+        raise HarnessError("market entry needs a non-empty cascade before and after the entry")
+    before = _market(curves, inc, casc_before, targets, allocations_before)
+    after = _market(curves, inc + [entrant], casc_after, targets, allocations_after)
     return MarketChange(before[0], after[0], before[1], after[1])
 
 
 def gatekeeping(
     curves: TaskCurves,
-    expensive: str,
+    expensive: str | Sequence[str],
     withheld: str,
     student: str,
     targets: np.ndarray,
     allocations: np.ndarray | None = None,
+    cascade: Sequence[str] | None = None,
 ) -> MarketChange:
-    """Open market (``withheld`` and ``expensive`` sold; cascade withheld -> expensive) against a gatekept
-    one (only ``expensive`` sold; the arbitrageur brings its own ``student``: cascade student -> expensive).
+    """Open market (``withheld`` and ``expensive`` sold) against a gatekept one (only ``expensive`` sold,
+    the arbitrageur brings its own ``student`` in the withheld model's place in its cascade).
+
+    ``expensive`` is one model or several; ``cascade`` is the open market's cascade order (default
+    ``withheld`` then ``expensive``); ``student`` may equal ``withheld`` (the arbitrageur runs it itself).
     """
-    before = _market(curves, [withheld, expensive], [withheld, expensive], targets, allocations)
-    after = _market(curves, [expensive], [student, expensive], targets, allocations)
+    sold = [expensive] if isinstance(expensive, str) else list(expensive)
+    if not sold:
+        raise HarnessError(f"gatekeeping {withheld!r} leaves no provider in the market: keep at least one model")
+    if withheld in sold:
+        raise HarnessError(f"the withheld model {withheld!r} cannot also be sold")
+    open_cascade = [withheld, *sold] if cascade is None else list(cascade)
+    if withheld not in open_cascade:
+        raise HarnessError(f"the cascade must hold the withheld model {withheld!r} (the student takes its place)")
+    gated_cascade = [student if m == withheld else m for m in open_cascade]
+    before = _market(curves, [withheld, *sold], open_cascade, targets, allocations)
+    after = _market(curves, sold, gated_cascade, targets, allocations)
     return MarketChange(before[0], after[0], before[1], after[1])
