@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import itertools
+import math
 import os
 import pickle
 import signal
@@ -128,8 +129,9 @@ class Collector:
                  on_update: Callable[[Collector], None] | None = None) -> None:
         if options.attempts < 1:
             raise HarnessError(f"--attempts must be at least 1 (got {options.attempts})")
-        if options.max_spend is not None and options.max_spend < 0:
-            raise HarnessError(f"--max-spend must be at least 0 (got {options.max_spend})")
+        if options.max_spend is not None and not (math.isfinite(options.max_spend) and options.max_spend > 0):
+            raise HarnessError(f"--max-spend must be a positive number of dollars (got {options.max_spend}); "
+                               "leave it out for no cap")
         if not options.models:
             raise HarnessError("no models to collect: pass --models a,b or set [run] models in harness.toml")
         self.config = config

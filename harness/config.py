@@ -21,7 +21,7 @@ DEFAULT_FILE = "harness.toml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class ModelConfig(_Strict):
@@ -100,7 +100,7 @@ class RunConfig(_Strict):
     models: list[str] = Field(default_factory=list)
     attempts: int = Field(default=1, gt=0)
     budget_usd: float = Field(default=1.0, gt=0)
-    max_spend_usd: float | None = Field(default=None, ge=0)
+    max_spend_usd: float | None = Field(default=None, gt=0)
     fit_domains: list[str] = Field(default_factory=list)
     fit_budget_usd: float | None = Field(default=None, gt=0)
     seed: int = 0

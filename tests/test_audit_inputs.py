@@ -79,3 +79,16 @@ def test_store_damaged_inside_its_tables_is_bad_input(tmp_path: Path, capsys) ->
     cfg.write_text("[store]\npath = 'store.sqlite'\n")
     _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "o")], capsys),
                      "store.sqlite", "damaged")
+
+
+@pytest.mark.parametrize(("body", "key"), [
+    ("[run]\nmax_spend_usd = 0.0\n", "run.max_spend_usd"),
+    ("[run]\nmax_spend_usd = nan\n", "run.max_spend_usd"),
+    ("[models.a]\nroute = 'openai/gpt-4o-mini'\ntimeout_s = inf\n", "models.a.timeout_s"),
+    ("[models.a]\nroute = 'openai/gpt-4o-mini'\ninput_cost_per_mtok = inf\noutput_cost_per_mtok = 1.0\n",
+     "models.a.input_cost_per_mtok"),
+])
+def test_config_numbers_must_be_finite_and_a_spend_cap_positive(tmp_path: Path, capsys, body: str, key: str) -> None:
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text(body)
+    _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "o")], capsys), key)

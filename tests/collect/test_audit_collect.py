@@ -92,3 +92,12 @@ def test_the_summary_says_when_a_model_was_billed_above_its_reservations() -> No
                "spend_overrun_usd": 0.0037, "overran_models": ["b"]}
     text = "\n".join(_summary_lines(summary))
     assert "warning: b billed $0.003700 above the reservations" in text and "max_tokens" in text
+
+
+@pytest.mark.parametrize("cap", [0.0, -1.0, float("nan"), float("inf")])
+def test_max_spend_must_be_a_positive_finite_number(fake_server, tmp_path: Path, cap: float) -> None:
+    cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {}})
+    registry = load_plugins(extra=[("toy", toy_domain)])
+    with pytest.raises(HarnessError, match="--max-spend must be a positive number"):
+        Collector(cfg, registry, Store(cfg.store_path), CollectOptions(domain="toy", models=["good"], max_spend=cap))
+    assert fake_server.count == 0
