@@ -21,10 +21,16 @@ import time
 import uuid
 import warnings
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no cross-process lock
+    fcntl = None  # type: ignore[assignment]
 
 from harness.attempt import Attempt, fingerprint
 from harness.config import Config, ModelConfig
@@ -233,6 +239,36 @@ class Collector:
     def run(self) -> dict[str, Any]:
         """Plan, run to the end (or the cap, Ctrl-C, an auth failure), and return the summary."""
         self.preflight()
+        with self._exclusive():
+            return self._run()
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold a lock per (domain, model, fingerprint) on this store while collecting: a second collection
+        of the same experiment would plan the same missing attempts and pay for each of them twice."""
+        path = getattr(self.store, "path", None)
+        if path is None or fcntl is None:
+            yield
+            return
+        folder = Path(path).parent / f".{Path(path).name}.locks"
+        with contextlib.ExitStack() as held:
+            for m, fp in self.fingerprints.items():
+                try:
+                    folder.mkdir(exist_ok=True)
+                    fh = held.enter_context(open(folder / f"{fingerprint(self.domain.name, m, fp)}.lock", "a"))
+                except OSError as exc:
+                    raise HarnessError(f"{folder}: cannot create the collection locks ({exc.strerror or exc}); "
+                                       "check [store] path in harness.toml") from None
+                try:
+                    fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a process lock: verify workers do not inherit it
+                except OSError:
+                    raise HarnessError(
+                        f"another `harness collect` is collecting model {m!r} on domain {self.domain.name!r} into "
+                        f"{path}; wait for it to finish or stop it (two runs would pay for the same attempts twice)"
+                    ) from None
+            yield
+
+    def _run(self) -> dict[str, Any]:
         work = self.plan()
         self._work = deque(work)
         if not work:

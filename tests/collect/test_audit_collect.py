@@ -101,3 +101,31 @@ def test_max_spend_must_be_a_positive_finite_number(fake_server, tmp_path: Path,
     with pytest.raises(HarnessError, match="--max-spend must be a positive number"):
         Collector(cfg, registry, Store(cfg.store_path), CollectOptions(domain="toy", models=["good"], max_spend=cap))
     assert fake_server.count == 0
+
+
+def test_a_second_collection_of_the_same_experiment_is_refused_not_paid_twice(fake_server, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from harness.attempt import fingerprint
+
+    cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {}})
+    registry = load_plugins(extra=[("toy", toy_domain)])
+    store = Store(cfg.store_path)
+    collector = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"]))
+    lock = cfg.store_path.parent / f".{cfg.store_path.name}.locks" / f"{fingerprint('toy', 'good', collector.fingerprints['good'])}.lock"
+    lock.parent.mkdir()
+    holder = subprocess.Popen(  # another process collecting the same experiment holds its lock
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+         "fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(lock)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(HarnessError, match="another `harness collect` is collecting model 'good'"):
+            collector.run()
+        assert fake_server.count == 0 and store.count() == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    summary = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"])).run()
+    assert summary["done"] == 5 == fake_server.count  # once the other run has ended, collecting proceeds
