@@ -320,7 +320,12 @@ class Store:
 
     @_guarded
     def import_bank(self, bank: Bank, domain: str, run_id: str) -> int:
-        """Store a bank's outcomes as attempts (each at the task's mean cost); returns how many."""
+        """Store a bank's outcomes as attempts (each at the task's mean cost); returns how many.
+
+        Attempts imported before are skipped, not superseded: nothing was paid for them here, so a
+        repeated import must not add their cost to :meth:`spend` again.
+        """
+        stored = {m: self.completed(domain, m, IMPORTED_FINGERPRINT) for m in bank.entries}
         batch = [
             Attempt(
                 domain=domain, task_id=task, model=model, fingerprint=IMPORTED_FINGERPRINT, index=i,
@@ -330,6 +335,7 @@ class Store:
             for model, tasks in bank.entries.items()
             for task, e in tasks.items()
             for i, o in enumerate(e.attempts)
+            if (task, i) not in stored[model]
         ]
         return len(self.record(batch))
 

@@ -92,3 +92,13 @@ def test_config_numbers_must_be_finite_and_a_spend_cap_positive(tmp_path: Path, 
     cfg = tmp_path / "harness.toml"
     cfg.write_text(body)
     _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "o")], capsys), key)
+
+
+def test_importing_a_bank_twice_adds_nothing_to_the_spend(tmp_path: Path) -> None:
+    from harness.bank import Bank, BankEntry
+
+    bank = Bank({"m": {"t1": BankEntry(0.5, (1, 0)), "t2": BankEntry(0.25, (0,))}})
+    with Store(tmp_path / "store.sqlite") as st:
+        assert st.import_bank(bank, "d", "import:1") == 3
+        assert st.import_bank(bank, "d", "import:2") == 0
+        assert st.spend() == 0.5 * 2 + 0.25 and st.count() == 3
