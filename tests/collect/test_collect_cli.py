@@ -66,7 +66,8 @@ def run_until(cmd: list[str], env: dict[str, str], store: Path, at_least: int, s
 
 
 def test_killed_and_interrupted_runs_resume_without_losing_or_repeating_attempts(tmp_path: Path) -> None:
-    with FakeServer(latency=0.05) as server:
+    with FakeServer(latency=0.15) as server:
+        # (0.15 s per call: at 3 in flight the run lasts long enough to be signalled on a loaded machine)
         cfg, store = setup(server, tmp_path, concurrency=3)
         env = env_for(tmp_path)
         cmd = harness(cfg, env, "--attempts", "2")
