@@ -102,3 +102,15 @@ def test_importing_a_bank_twice_adds_nothing_to_the_spend(tmp_path: Path) -> Non
         assert st.import_bank(bank, "d", "import:1") == 3
         assert st.import_bank(bank, "d", "import:2") == 0
         assert st.spend() == 0.5 * 2 + 0.25 and st.count() == 3
+
+
+def test_export_to_a_folder_that_cannot_be_written_is_bad_input(tmp_path: Path, capsys) -> None:
+    from harness.bank import Bank, BankEntry
+
+    with Store(tmp_path / "store.sqlite") as st:
+        st.import_bank(Bank({"m": {"t1": BankEntry(0.5, (1,))}}), "d", "import:1")
+    (tmp_path / "afile").write_text("x")
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text("[store]\npath = 'store.sqlite'\n")
+    _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "afile")], capsys),
+                     "afile", "--out")

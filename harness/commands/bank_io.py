@@ -54,14 +54,18 @@ def export_bank(
         bank = st.bank(domain=domain, models=names or None, run_id=run_id, fingerprint=fingerprint)
         if not bank.models:
             raise HarnessError("no attempts match these filters; check --domain/--models/--run-id")
-        files = [str(p) for p in bank.write_jsonl(out)]
-        if parquet:
-            frame = st.frame(domain=domain, models=names or None, run_id=run_id)
-            if fingerprint:
-                frame = frame[frame["fingerprint"] == fingerprint]
-            pq = out / "attempts.parquet"
-            frame.to_parquet(pq, index=False)
-            files.append(str(pq))
+        try:
+            files = [str(p) for p in bank.write_jsonl(out)]
+            if parquet:
+                frame = st.frame(domain=domain, models=names or None, run_id=run_id)
+                if fingerprint:
+                    frame = frame[frame["fingerprint"] == fingerprint]
+                pq = out / "attempts.parquet"
+                frame.to_parquet(pq, index=False)
+                files.append(str(pq))
+        except OSError as exc:
+            raise HarnessError(f"{out}: cannot write the bank there ({exc.strerror or exc}); "
+                               "choose another --out folder") from None
     if json_out:
         emit_json({"files": files})
         return
