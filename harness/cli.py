@@ -59,6 +59,7 @@ for _name in COMMAND_MODULES:
 _EXIT = (click.exceptions.Exit, typer.Exit)
 _ABORT = (click.exceptions.Abort, typer.Abort)
 _USAGE = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+_PATH_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,6 +84,12 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except _PATH_ERRORS as exc:  # a path the user named cannot be read or written: bad input, not a bug
+        if debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}; check the path (or choose another)", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:  # an internal error: short message, traceback on request
         if debug:
             traceback.print_exc()

@@ -114,3 +114,17 @@ def test_export_to_a_folder_that_cannot_be_written_is_bad_input(tmp_path: Path, 
     cfg.write_text("[store]\npath = 'store.sqlite'\n")
     _one_line_exit_2(*_main(["--config", str(cfg), "export", "--out", str(tmp_path / "afile")], capsys),
                      "afile", "--out")
+
+
+def test_any_command_given_an_unusable_path_says_so_in_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    """The safety net in cli.main: a path error that no command caught is bad input, not an internal error."""
+    from harness.commands import bank_io
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise FileExistsError(17, "File exists", str(tmp_path / "out"))
+
+    monkeypatch.setattr(bank_io.Bank, "read", fails)
+    cfg = tmp_path / "harness.toml"
+    cfg.write_text("[store]\npath = 'store.sqlite'\n")
+    code, err = _main(["--config", str(cfg), "import", str(tmp_path), "--domain", "d"], capsys)
+    _one_line_exit_2(code, err, "out: File exists")
