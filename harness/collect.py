@@ -171,6 +171,7 @@ class Collector:
         self.finished: float | None = None
         self._pending: list[Attempt] = []
         self._reached: set[str] = set()  # models with a successful call in this run
+        self._stopping = False
         self._work: deque[Work] = deque()
         self._wake: asyncio.Event | None = None
 
@@ -325,6 +326,7 @@ class Collector:
             if self.fatal is None:  # e.g. the writer found the store unusable: never end as a success
                 self.fatal = str(exc)
         finally:
+            self._stopping = True
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
@@ -332,7 +334,10 @@ class Collector:
             await asyncio.gather(writer, return_exceptions=True)
 
     async def _worker(self) -> None:
-        while self._work and self.fatal is None:
+        me = asyncio.current_task()
+        # Stop at Ctrl-C even if a cancellation was swallowed on its way (Python 3.11's asyncio.wait_for
+        # returns the result of a call that finishes as it is cancelled): never start another paid attempt.
+        while self._work and self.fatal is None and not self._stopping and not (me and me.cancelling()):
             work = self._work.popleft()
             attempt = await self._attempt(work)
             if attempt is not None:

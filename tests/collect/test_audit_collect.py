@@ -129,3 +129,45 @@ def test_a_second_collection_of_the_same_experiment_is_refused_not_paid_twice(fa
         holder.wait()
     summary = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"])).run()
     assert summary["done"] == 5 == fake_server.count  # once the other run has ended, collecting proceeds
+
+
+def test_an_interrupted_collection_starts_no_new_attempt_even_if_a_call_swallowed_the_cancellation(
+        fake_server, tmp_path: Path) -> None:
+    import asyncio
+    import types
+
+    from harness import Completion, hookimpl
+
+    class Swallowing:
+        """Answers after a short wait; a cancellation that arrives meanwhile is swallowed, as Python 3.11's
+        asyncio.wait_for does when the answer lands together with it. The third call interrupts the run."""
+
+        name = "swallowing"
+        calls = 0
+
+        async def complete(self, model: Any, messages: Any, **params: Any) -> Completion:
+            Swallowing.calls += 1
+            if Swallowing.calls == 3:
+                for task in asyncio.all_tasks():
+                    if task.get_coro().__name__ == "_main":
+                        task.cancel()  # what Ctrl-C does
+            try:
+                await asyncio.sleep(0.02)
+            except asyncio.CancelledError:
+                pass
+            return Completion(text="ANSWER: 0", input_tokens=1, output_tokens=1, cost_usd=1e-6)
+
+    plugin = types.ModuleType("swallowing_provider")
+
+    @hookimpl
+    def register_providers(register: Any) -> None:
+        register(Swallowing())
+
+    plugin.register_providers = register_providers  # type: ignore[attr-defined]
+    cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {"provider": "swallowing"}}, {"count": 40})
+    registry = load_plugins(extra=[("toy", toy_domain), ("swallowing", plugin)])
+    store = Store(cfg.store_path)
+    with pytest.raises(KeyboardInterrupt):
+        Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"], concurrency=2)).run()
+    assert Swallowing.calls <= 4  # the calls in flight when interrupted, then none
+    assert store.count() <= Swallowing.calls
