@@ -17,6 +17,7 @@ import math
 import os
 import pickle
 import signal
+import sys
 import time
 import uuid
 import warnings
@@ -37,6 +38,7 @@ from harness.config import Config, ModelConfig
 from harness.errors import HarnessError
 from harness.metering import (
     AuthenticationFailed,
+    CallsStopped,
     MeteredClient,
     ModelGate,
     ProviderError,
@@ -174,6 +176,10 @@ class Collector:
         self._stopping = False
         self._work: deque[Work] = deque()
         self._wake: asyncio.Event | None = None
+        self._halt: asyncio.Event | None = None  # set by a first Ctrl-C/SIGTERM: no new call starts
+        self._clients: set[MeteredClient] = set()  # the attempts being solved now
+        self.draining = False  # a first Ctrl-C/SIGTERM arrived: finishing the calls in flight
+        self.on_stopping: Callable[[int], None] = _say_stopping
 
     # ---- planning --------------------------------------------------------------------------------
 
@@ -288,11 +294,13 @@ class Collector:
             interrupted = True
             self.stopped = "interrupted"
         finally:
+            if self.draining and self.fatal is None:  # stopped gracefully: what was in flight is recorded
+                self.stopped = "interrupted"
             self._flush()
             self.finished = time.monotonic()
             self.cpu_s = time.process_time() - self._cpu0
             _shutdown(self._pool, force=interrupted or self.fatal is not None)
-        if interrupted:
+        if interrupted or self.draining and self.fatal is None:
             raise KeyboardInterrupt
         if self.fatal:
             raise HarnessError(self.fatal)
@@ -304,10 +312,13 @@ class Collector:
 
     async def _main(self) -> None:
         self._wake = asyncio.Event()
+        self._halt = asyncio.Event()
         main = asyncio.current_task()
         if main is not None:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
-                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # like Ctrl-C
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                    loop.add_signal_handler(sig, self._on_signal, main)
         self.gates = {
             m: ModelGate(c.concurrency, c.rpm, c.tpm) for m, c in self.models.items()
         }
@@ -333,6 +344,20 @@ class Collector:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
 
+    def _on_signal(self, main: asyncio.Task[Any]) -> None:
+        """A first Ctrl-C/SIGTERM drains: no new attempt or call; the calls in flight finish and are recorded
+        (a hosted provider bills them anyway). A second one abandons them at once."""
+        if self.draining:
+            main.cancel()
+            return
+        self.draining = True
+        self._stopping = True
+        assert self._halt is not None
+        self._halt.set()
+        in_flight = sum(c.in_call for c in self._clients)
+        with contextlib.suppress(Exception):
+            self.on_stopping(in_flight)
+
     async def _worker(self) -> None:
         me = asyncio.current_task()
         # Stop at Ctrl-C even if a cancellation was swallowed on its way (Python 3.11's asyncio.wait_for
@@ -348,7 +373,15 @@ class Collector:
     async def _attempt(self, work: Work) -> Attempt | None:
         cfg = self.models[work.model]
         client = MeteredClient(cfg, self.providers[work.model], self.ledger, self.gates[work.model],
-                               self.prices[work.model])
+                               self.prices[work.model], halt=self._halt)
+        self._clients.add(client)
+        try:
+            return await self._solve_and_verify(work, client)
+        finally:
+            self._clients.discard(client)
+
+    async def _solve_and_verify(self, work: Work, client: MeteredClient) -> Attempt | None:
+        cfg = self.models[work.model]
         started = time.time()
         candidate: Candidate | None = None
         try:
@@ -356,6 +389,8 @@ class Collector:
             # A solver may catch the harness's exceptions: what happened to its calls still decides.
             if isinstance(client.failure, AuthenticationFailed):
                 raise client.failure
+            if client.halted:
+                raise CallsStopped("a call was refused: the collection is stopping")
             if client.capped:
                 raise SpendCapReached("a call was refused by the spend cap")
             if client.last_failed and client.failure is not None:
@@ -364,6 +399,10 @@ class Collector:
                 raise TypeError(f"solver returned {type(candidate).__name__}, not Candidate")
             if client.totals.calls:
                 self._reached.add(work.model)  # a later connection failure is a blip, not a wrong api_base
+        except CallsStopped:
+            if client.totals.calls == 0:
+                return None  # nothing was paid for: the next run makes this attempt
+            return self._error(work, client, started, "interrupted", "the collection stopped between its calls")
         except SpendCapReached:
             if client.totals.calls == 0:
                 self.stats[work.model].skipped += 1
@@ -514,6 +553,12 @@ class Collector:
             "observer_errors": self.observer_errors,
             "store_transactions": self.transactions,
         }
+
+
+def _say_stopping(in_flight: int) -> None:
+    calls = "call" if in_flight == 1 else "calls"
+    print(f"stopping: finishing {in_flight} {calls} in flight (Ctrl-C again to abandon them)", file=sys.stderr,
+          flush=True)
 
 
 def _shutdown(pool: concurrent.futures.ProcessPoolExecutor, force: bool) -> None:

@@ -58,6 +58,10 @@ class SpendCapReached(Exception):
     """The next call could take the spend over ``--max-spend``; it was not started."""
 
 
+class CallsStopped(Exception):
+    """The collection is stopping (a first Ctrl-C or SIGTERM): this call was not started."""
+
+
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key|api|fw|gsk|xai|hf)[-_][A-Za-z0-9_\-]{8,}")
 
 
@@ -163,14 +167,28 @@ class ModelGate:
         self.bounded: bool | None = None
         self.probe = asyncio.Lock()
 
-    @asynccontextmanager
-    async def slot(self, tokens: int) -> AsyncIterator[None]:
-        async with self.semaphore:
+    async def acquire(self, tokens: int) -> None:
+        """Take a slot (concurrency, then the rate limits); pair with :meth:`release`."""
+        await self.semaphore.acquire()
+        try:
             if self.rpm is not None:
                 await self.rpm.take(1)
             if self.tpm is not None:
                 await self.tpm.take(tokens)
+        except BaseException:
+            self.semaphore.release()
+            raise
+
+    def release(self) -> None:
+        self.semaphore.release()
+
+    @asynccontextmanager
+    async def slot(self, tokens: int) -> AsyncIterator[None]:
+        await self.acquire(tokens)
+        try:
             yield
+        finally:
+            self.release()
 
 
 def count_prompt_tokens(route: str, messages: Sequence[Message]) -> int:
@@ -203,7 +221,7 @@ class MeteredClient:
     """The :class:`harness.ModelClient` a solver gets for one attempt: capped, limited and counted."""
 
     def __init__(self, model: Any, provider: Any, ledger: SpendLedger, gate: ModelGate,
-                 price: Price | None) -> None:
+                 price: Price | None, halt: asyncio.Event | None = None) -> None:
         self.name: str = model.name
         self.model = model
         self.provider = provider
@@ -214,6 +232,9 @@ class MeteredClient:
         self.failure: ProviderError | None = None  # the last failed call (seen even if the solver catches it)
         self.last_failed = False  # did the most recent call fail?
         self.capped = False  # was a call refused by the spend cap?
+        self.halt = halt  # set when the collection stops: no call starts after it
+        self.halted = False  # was a call refused because the collection is stopping?
+        self.in_call = 0  # provider calls running now (started, so possibly billed)
 
     def worst_case(self, prompt_tokens: int, max_tokens: int) -> float | None:
         """The most a call can cost: prompt tokens (with margin) plus every output token allowed."""
@@ -223,6 +244,7 @@ class MeteredClient:
         return self.price.cost(bound, max_tokens)
 
     async def complete(self, messages: Sequence[Message], **params: Any) -> Completion:
+        self._check_halt()
         max_tokens = int(params.get("max_tokens") or self.model.max_tokens)
         params["max_tokens"] = max_tokens
         prompt_tokens = count_prompt_tokens(self.model.route, messages)
@@ -247,16 +269,23 @@ class MeteredClient:
 
     async def _call(self, messages: Sequence[Message], params: dict[str, Any], prompt_tokens: int,
                     max_tokens: int, worst: float | None) -> Completion:
-        """One gated, reserved and settled provider call."""
-        async with self.gate.slot(prompt_tokens + max_tokens):
+        """One gated, reserved and settled provider call (never started once the collection stops)."""
+        await self._unless_halted(self.gate.acquire(prompt_tokens + max_tokens), self.gate.release)
+        try:
             try:
-                reserved = await self.ledger.reserve(worst or 0.0)
+                reserved = await self._unless_halted(self.ledger.reserve(worst or 0.0),
+                                                     lambda: self.ledger.settle(worst or 0.0, 0.0))
             except SpendCapReached:
                 self.capped = True
                 raise
             billed = 0.0
             try:
-                completion = await self.provider.complete(self.model, messages, **params)
+                self._check_halt()
+                self.in_call += 1
+                try:
+                    completion = await self.provider.complete(self.model, messages, **params)
+                finally:
+                    self.in_call -= 1
                 billed = float(completion.cost_usd)
                 if not math.isfinite(billed) or billed < 0:  # a provider bug: charge the worst case, say so
                     raise ProviderError("bad_cost", f"the provider reported an invalid cost ({billed!r})",
@@ -272,9 +301,46 @@ class MeteredClient:
             finally:
                 self.ledger.settle(reserved, billed)
             self._learn_bound(completion.output_tokens, max_tokens, billed, reserved)
+        finally:
+            self.gate.release()
         self.last_failed = False
         self._add(completion.input_tokens, completion.output_tokens, billed, completion.latency_s)
         return completion
+
+    def _check_halt(self) -> None:
+        if self.halt is not None and self.halt.is_set():
+            self.halted = True
+            raise CallsStopped("the collection is stopping: no new model call is started")
+
+    async def _unless_halted(self, aw: Any, undo: Any) -> Any:
+        """Await ``aw`` (a wait for a slot or a reservation) unless the collection stops first.
+
+        If it stops first the wait is abandoned (``undo`` gives back what it obtained meanwhile) and
+        :class:`CallsStopped` is raised: a call still waiting for a slot must not start after a Ctrl-C.
+        """
+        if self.halt is None:
+            return await aw
+        if self.halt.is_set():
+            aw.close()
+            self._check_halt()
+        task = asyncio.ensure_future(aw)
+        stop = asyncio.ensure_future(self.halt.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (a second Ctrl-C): give back what the wait obtained
+            stop.cancel()
+            task.cancel()
+            task.add_done_callback(lambda t: undo() if not t.cancelled() and t.exception() is None else None)
+            raise
+        stop.cancel()
+        if not task.done():
+            task.cancel()
+            task.add_done_callback(lambda t: undo() if not t.cancelled() and t.exception() is None else None)
+            self._check_halt()
+        if task.exception() is None and self.halt.is_set():  # obtained as the collection stopped
+            undo()
+            self._check_halt()
+        return task.result()
 
     def _learn_bound(self, output_tokens: int, max_tokens: int, billed: float, reserved: float) -> None:
         """Does this model's provider keep calls within their reservation? (Only known once it billed.)"""

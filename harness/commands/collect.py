@@ -116,6 +116,9 @@ def collect(
     with store(ctx) as st:
         live: Live | None = None
         collector = Collector(cfg, registry(), st, options)
+        collector.on_stopping = lambda n: err_console.print(
+            f"stopping: finishing {n} call{'' if n == 1 else 's'} in flight (Ctrl-C again to abandon them)",
+            highlight=False, soft_wrap=True)
         if err_console.is_terminal:
             live = Live(get_renderable=_SafeRender(collector), console=err_console,
                         refresh_per_second=4, transient=False)
