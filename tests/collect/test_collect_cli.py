@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 import pytest
-from collect_fixtures import KEY_ENV, SECRET, toml_for, toy_site
+from collect_fixtures import KEY_ENV, SECRET, env_for, stored, toml_for
 from fakeserver import Behaviour, FakeServer
 
 TOTAL = 30 * 2 * 2  # tasks x models x attempts
-
-
-def env_for(tmp_path: Path) -> dict[str, str]:
-    """Only the toy plugin (installed like pip would) loads from entry points: others are blocked."""
-    others = {ep.name for ep in metadata.entry_points(group="harness")} - {"providers", "strategies", "toy"}
-    env = {**os.environ, "HARNESS_DISABLE_PLUGINS": "0", KEY_ENV: SECRET, "HARNESS_BLOCK_PLUGINS": ",".join(others)}
-    site = toy_site(tmp_path / "site")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    return env
 
 
 def setup(server: FakeServer, tmp_path: Path, **models_kw: object) -> tuple[Path, Path]:
@@ -39,18 +28,6 @@ def setup(server: FakeServer, tmp_path: Path, **models_kw: object) -> tuple[Path
 def harness(cfg: Path, env: dict[str, str], *args: str) -> list[str]:
     return [sys.executable, "-m", "harness", "--config", str(cfg), "collect", "--domain", "toy",
             "--models", "good,bad", *args]
-
-
-def stored(store: Path) -> dict[tuple[str, str, int], tuple[str, str, float]]:
-    if not store.exists():
-        return {}
-    db = sqlite3.connect(store, timeout=30)
-    try:
-        rows = db.execute("SELECT task_id, model, idx, verdict, run_id, started_at FROM attempts").fetchall()
-    except sqlite3.OperationalError:  # the schema is not there yet
-        rows = []
-    db.close()
-    return {(t, m, i): (v, r, s) for t, m, i, v, r, s in rows}
 
 
 def run_until(cmd: list[str], env: dict[str, str], store: Path, at_least: int, sig: int) -> subprocess.Popen:

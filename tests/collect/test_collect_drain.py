@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
-from collect_fixtures import KEY_ENV, SECRET, toml_for, toy_site
+from collect_fixtures import env_for, stored, toml_for
 from fakeserver import Behaviour, FakeServer
 
 TASKS = 12
@@ -27,28 +25,6 @@ def setup(server: FakeServer, tmp_path: Path) -> tuple[list[str], Path]:
     cmd = [sys.executable, "-m", "harness", "--config", str(cfg), "collect", "--domain", "toy",
            "--models", "good,bad", "--concurrency", "4"]
     return cmd, store
-
-
-def env_for(tmp_path: Path) -> dict[str, str]:
-    """Only the toy plugin (installed like pip would) loads from entry points: others are blocked."""
-    others = {ep.name for ep in metadata.entry_points(group="harness")} - {"providers", "strategies", "toy"}
-    env = {**os.environ, "HARNESS_DISABLE_PLUGINS": "0", KEY_ENV: SECRET, "HARNESS_BLOCK_PLUGINS": ",".join(others)}
-    site = toy_site(tmp_path / "site")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    return env
-
-
-def stored(store: Path) -> dict[tuple[str, str, int], tuple[str, str, float]]:
-    """(task, model, index) -> (verdict, run id, started_at) of the stored attempts."""
-    if not store.exists():
-        return {}
-    db = sqlite3.connect(store, timeout=30)
-    try:
-        rows = db.execute("SELECT task_id, model, idx, verdict, run_id, started_at FROM attempts").fetchall()
-    except sqlite3.OperationalError:  # the schema is not there yet
-        rows = []
-    db.close()
-    return {(t, m, i): (v, r, s) for t, m, i, v, r, s in rows}
 
 
 def calls_recorded(store: Path) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +100,25 @@ def toy_site(root: Path) -> Path:
 
 __all__ = ["FakeServer", "KEY_ENV", "SECRET", "config_for", "fake_server", "model_config", "model_table",
            "toml_for", "toy_domain", "toy_site", "_fake_key"]
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    """Only the toy plugin (installed like pip would) loads from entry points: others are blocked."""
+    others = {ep.name for ep in metadata.entry_points(group="harness")} - {"providers", "strategies", "toy"}
+    env = {**os.environ, "HARNESS_DISABLE_PLUGINS": "0", KEY_ENV: SECRET, "HARNESS_BLOCK_PLUGINS": ",".join(others)}
+    site = toy_site(tmp_path / "site")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    return env
+
+
+def stored(store: Path) -> dict[tuple[str, str, int], tuple[str, str, float]]:
+    """(task, model, index) -> (verdict, run id, started_at) of the stored attempts."""
+    if not store.exists():
+        return {}
+    db = sqlite3.connect(store, timeout=30)
+    try:
+        rows = db.execute("SELECT task_id, model, idx, verdict, run_id, started_at FROM attempts").fetchall()
+    except sqlite3.OperationalError:  # the schema is not there yet
+        rows = []
+    db.close()
+    return {(t, m, i): (v, r, s) for t, m, i, v, r, s in rows}
