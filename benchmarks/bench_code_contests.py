@@ -25,7 +25,7 @@ from harness_code_contests import humaneval as he
 from harness_code_contests.sources import CodeContestsSource
 
 from harness import Candidate
-from harness.sandbox import ISOLATIONS, Limits, detect_isolation, python_for, run_python
+from harness.toolkit.sandbox import ISOLATIONS, Limits, detect_isolation, python_for, run_python
 
 
 def candidates(n: int) -> list[tuple[object, Candidate, bool]]:

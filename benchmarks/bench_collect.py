@@ -111,10 +111,10 @@ def null_provider_overhead(n: int, concurrency: int, workdir: Path) -> dict:
     import toy_domain
 
     from harness import Completion, hookimpl
-    from harness.collect import CollectOptions, Collector
+    from harness.collect.collector import CollectOptions, Collector
+    from harness.collect.metering import count_prompt_tokens
     from harness.config import parse_config
-    from harness.metering import count_prompt_tokens
-    from harness.plugins import load_plugins
+    from harness.registry import load_plugins
     from harness.store import Store
     from harness.types import Message
 
@@ -143,8 +143,8 @@ def null_provider_overhead(n: int, concurrency: int, workdir: Path) -> dict:
 
 def store_writes(n: int, batch: int, workdir: Path) -> float:
     """Attempts per second written by Store.record in batches of ``batch`` (with prompt/response blobs)."""
-    from harness.attempt import Attempt
     from harness.store import Store
+    from harness.store.attempt import Attempt
 
     workdir.mkdir(parents=True, exist_ok=True)
     store = Store(workdir / "writes.sqlite")

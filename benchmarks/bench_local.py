@@ -27,9 +27,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from harness import Message  # noqa: E402
 from harness.config import ModelConfig  # noqa: E402
-from harness.providers import llama_runtime as rt  # noqa: E402
-from harness.providers import weights  # noqa: E402
-from harness.providers.local import LocalProvider, register_route  # noqa: E402
+from harness.providers.local import (  # noqa: E402
+    LocalProvider,
+    register_route,
+    weights,  # noqa: E402
+)
+from harness.providers.local import runtime as rt  # noqa: E402
 
 MODELS = {"0.5b": "qwen2.5-coder-0.5b-instruct", "1.5b": "qwen2.5-coder-1.5b-instruct"}
 PROMPT = "Write a Python class implementing a binary search tree with insert, delete and in-order traversal."

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from harness.attempt import Attempt, AttemptKey, fingerprint
 from harness.bank import Bank, BankEntry, BankMatrix
 from harness.errors import BankFormatError, ConfigError, HarnessError, NotAvailableError, PluginError
 from harness.hookspecs import hookimpl
+from harness.store.attempt import Attempt, AttemptKey, fingerprint
 from harness.types import (
+    BankFormat,
     Candidate,
     Completion,
     Domain,
+    DomainSetup,
     Message,
     ModelClient,
     Plan,
@@ -33,12 +35,14 @@ __all__ = [
     "AttemptKey",
     "Bank",
     "BankEntry",
+    "BankFormat",
     "BankFormatError",
     "BankMatrix",
     "Candidate",
     "Completion",
     "ConfigError",
     "Domain",
+    "DomainSetup",
     "HarnessError",
     "Message",
     "ModelClient",

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import ConfigError
-from harness.pricing import check_prices
+from harness.providers.pricing import check_prices
 
 DEFAULT_FILE = "harness.toml"
 
@@ -80,15 +80,19 @@ class StoreConfig(_Strict):
 
 
 class DomainConfig(_Strict):
-    """``[domains.<name>]``: where a domain's tasks come from; ``options`` belong to its plugin."""
+    """``[domains.<name>]``: which task source, solver and verifier the domain uses (by registered name;
+    ``source`` may also be a local file or a hub dataset), and ``options`` for its plugins."""
 
     source: str | None = None
+    solver: str | None = None
+    verifier: str | None = None
     split: str | None = None
     limit: int | None = Field(default=None, gt=0)
     options: dict[str, Any] = Field(default_factory=dict)
 
     def as_options(self) -> dict[str, Any]:
-        base = {"source": self.source, "split": self.split, "limit": self.limit}
+        base = {"source": self.source, "solver": self.solver, "verifier": self.verifier, "split": self.split,
+                "limit": self.limit}
         return {**{k: v for k, v in base.items() if v is not None}, **self.options}
 
 

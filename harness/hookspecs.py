@@ -1,7 +1,9 @@
 """The hook specifications: the whole plugin interface of the harness.
 
 Registration hooks receive a ``register`` callback, as in ``simonw/llm``: a plugin calls it once for
-each thing it provides. Every hook here is documented in README.md (a test checks it).
+each thing it provides. Every hook here is documented in README.md (a test checks it). The hooks follow
+the pipeline: task sources, solvers and verifiers (grouped into domains), providers, strategies, bank
+formats, and the observers of recorded attempts.
 """
 
 from __future__ import annotations
@@ -22,6 +24,24 @@ def register_domains(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def register_task_sources(register: Callable[[str, Any], None]) -> None:
+    """Register task sources for existing domains: ``register(domain_name, source)``; ``source.name``
+    is what ``[domains.<d>] source = "<name>"`` picks."""
+
+
+@hookspec
+def register_solvers(register: Callable[[str, Any], None]) -> None:
+    """Register solvers for existing domains: ``register(domain_name, solver)``; ``solver.name`` is
+    what ``[domains.<d>] solver = "<name>"`` picks."""
+
+
+@hookspec
+def register_verifiers(register: Callable[[str, Any], None]) -> None:
+    """Register verifiers for existing domains: ``register(domain_name, verifier)``; ``verifier.name``
+    is what ``[domains.<d>] verifier = "<name>"`` picks."""
+
+
+@hookspec
 def register_providers(register: Callable[[Any], None]) -> None:
     """Register model providers: call ``register(provider)`` with a :class:`harness.Provider`."""
 
@@ -30,6 +50,12 @@ def register_providers(register: Callable[[Any], None]) -> None:
 def register_strategies(register: Callable[[Any], None]) -> None:
     """Register arbitrage strategies: call ``register(factory)``; ``factory.name`` names the strategy
     and ``factory()`` returns a fresh :class:`harness.Strategy`."""
+
+
+@hookspec
+def register_bank_formats(register: Callable[[Any], None]) -> None:
+    """Register readers of result files as banks: ``register(fmt)`` with a :class:`harness.BankFormat`
+    (``harness import`` and ``--bank`` try each format's ``detect``)."""
 
 
 @hookspec

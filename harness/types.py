@@ -7,8 +7,9 @@ verifier turns a candidate into a :class:`Verdict`. Nothing here does I/O; plugi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 VerdictStatus = Literal["passed", "failed", "error"]
@@ -93,36 +94,103 @@ class ModelClient(Protocol):
 
 @runtime_checkable
 class TaskSource(Protocol):
-    """Yields a domain's tasks. ``options`` come from ``[domains.<name>]`` in harness.toml."""
+    """Yields a domain's tasks. ``options`` come from ``[domains.<name>]`` in harness.toml.
+
+    ``name`` is what ``[domains.<d>] source = "<name>"`` picks ("hub", "local", "builtin", ...).
+    """
+
+    name: str
 
     def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]: ...
 
 
 @runtime_checkable
 class Solver(Protocol):
-    """Turns a task into a candidate by calling the model (once, or in an agent loop)."""
+    """Turns a task into a candidate by calling the model (once, or in an agent loop).
+
+    ``name`` is what ``[domains.<d>] solver = "<name>"`` picks ("oneshot", "agent", ...).
+    """
+
+    name: str
 
     async def solve(self, task: Task, model: ModelClient) -> Candidate: ...
 
 
 @runtime_checkable
 class Verifier(Protocol):
-    """Judges a candidate. Must be safe to call in a worker process (picklable, no shared state)."""
+    """Judges a candidate. Must be safe to call in a worker process (picklable, no shared state).
+
+    ``name`` is what ``[domains.<d>] verifier = "<name>"`` picks ("local", "docker", ...).
+    """
+
+    name: str
 
     def verify(self, task: Task, candidate: Candidate) -> Verdict: ...
 
 
+#: What a domain names its component by when the component object has no ``name`` of its own.
+DEFAULT_COMPONENT = "default"
+
+
+def component_name(obj: Any) -> str:
+    """The name a task source, solver or verifier is registered and picked by."""
+    name = getattr(obj, "name", None)
+    return name if isinstance(name, str) and name else DEFAULT_COMPONENT
+
+
 @dataclass(frozen=True)
 class Domain:
-    """A family of verifiable tasks: where tasks come from, how a model solves one, how it is checked."""
+    """A family of verifiable tasks: where tasks come from, how a model solves one, how it is checked.
+
+    ``source``, ``solver`` and ``verifier`` are the domain's defaults: either an object (registered for
+    this domain under its ``name``, or ``"default"``) or the name of one that a plugin registers through
+    ``register_task_sources`` / ``register_solvers`` / ``register_verifiers``. ``[domains.<name>]`` in
+    harness.toml may pick others. ``task_group`` maps a task id to its group (SWE-bench: the repository),
+    which ``--split group:NAME`` uses.
+    """
 
     name: str
-    source: TaskSource
-    solver: Solver
-    verifier: Verifier
+    source: TaskSource | str | None = None
+    solver: Solver | str | None = None
+    verifier: Verifier | str | None = None
     description: str = ""
     #: Bumped by the plugin when its prompt or extraction changes, so old attempts are not reused.
     version: str = "1"
+    task_group: Callable[[str], str] | None = None
+
+
+@dataclass(frozen=True)
+class DomainSetup:
+    """A domain assembled for one run: the chosen task source, solver and verifier, with their names."""
+
+    domain: Domain
+    source: TaskSource
+    solver: Solver
+    verifier: Verifier
+    source_name: str
+    solver_name: str
+    verifier_name: str
+
+    @property
+    def name(self) -> str:
+        return self.domain.name
+
+
+@runtime_checkable
+class BankFormat(Protocol):
+    """A reader (and optionally a writer) of result files that are not the bank JSONL.
+
+    ``detect(path)`` says whether ``path`` holds this format; ``read(path)`` returns a
+    :class:`harness.Bank`. ``domain`` names the domain its tasks belong to (or None). A format that can
+    also write has ``export(attempts, out_dir) -> list[Path]``.
+    """
+
+    name: str
+    description: str
+
+    def detect(self, path: Path) -> bool: ...
+
+    def read(self, path: Path) -> Any: ...
 
 
 @runtime_checkable

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness import cli
-from harness.attempt import Attempt
 from harness.store import Store
+from harness.store.attempt import Attempt
 
 
 def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -118,12 +118,12 @@ def test_export_to_a_folder_that_cannot_be_written_is_bad_input(tmp_path: Path, 
 
 def test_any_command_given_an_unusable_path_says_so_in_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
     """The safety net in cli.main: a path error that no command caught is bad input, not an internal error."""
-    from harness.commands import bank_io
+    from harness.cli import bank_io
 
     def fails(*args: object, **kwargs: object) -> None:
         raise FileExistsError(17, "File exists", str(tmp_path / "out"))
 
-    monkeypatch.setattr(bank_io.Bank, "read", fails)
+    monkeypatch.setattr(bank_io, "bank_from_path", fails)
     cfg = tmp_path / "harness.toml"
     cfg.write_text("[store]\npath = 'store.sqlite'\n")
     code, err = _main(["--config", str(cfg), "import", str(tmp_path), "--domain", "d"], capsys)

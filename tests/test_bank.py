@@ -1,4 +1,4 @@
-"""Banks: JSONL and SWE-bench formats, exact means, round trips through the store."""
+"""Banks: the JSONL format, reading registered formats, exact means, round trips through the store."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from harness import Attempt, Bank, BankEntry, BankFormatError
 from harness.bank import exact_mean
+from harness.bank.formats import read_bank
 from harness.store import Store
 
 KNOWN_BROKEN_RUN = "20250720_mini-v0.0.0-claude-3-7-sonnet-20250219"
@@ -24,7 +25,7 @@ def test_exact_mean_is_correctly_rounded() -> None:
 
 
 def test_swebench_files_import_as_500_tasks_per_run(swebench_eval: Path) -> None:
-    bank = Bank.read(swebench_eval)
+    bank = read_bank(swebench_eval)
     assert len(bank.models) >= 7
     assert KNOWN_BROKEN_RUN not in bank.models
     for model in bank.models:
@@ -62,14 +63,14 @@ def test_jsonl_round_trip_through_the_store_is_identical(tmp_path: Path, swebenc
         first = st.bank(domain="math")
     first.write_jsonl(tmp_path / "bank1")
     with Store(tmp_path / "two.sqlite") as st2:
-        st2.import_bank(Bank.read(tmp_path / "bank1"), domain="math", run_id="imp")
+        st2.import_bank(read_bank(tmp_path / "bank1"), domain="math", run_id="imp")
         second = st2.bank(domain="math")
     second.write_jsonl(tmp_path / "bank2")
     assert first == second
     for f in ("cheap.jsonl", "dear.jsonl"):
         assert (tmp_path / "bank1" / f).read_bytes() == (tmp_path / "bank2" / f).read_bytes()
     # and the real SWE-bench data survives the same trip
-    real = Bank.read(swebench_eval)
+    real = read_bank(swebench_eval)
     with Store(tmp_path / "three.sqlite") as st3:
         st3.import_bank(real, domain="swebench", run_id="imp")
         assert st3.bank(domain="swebench") == Bank({m: real.entries[m] for m in sorted(real.models)})
@@ -91,31 +92,20 @@ def test_malformed_jsonl_names_file_and_line(tmp_path: Path, line: str, message:
     f = tmp_path / "m.jsonl"
     f.write_text('{"id": "ok", "mean_cost": 0.1, "attempts": [0, 1]}\n\n' + line + "\n")
     with pytest.raises(BankFormatError) as info:
-        Bank.read(tmp_path)
+        read_bank(tmp_path)
     assert f"{f}:3: " in str(info.value) and message in str(info.value)
 
 
 def test_duplicate_task_is_malformed(tmp_path: Path) -> None:
     (tmp_path / "m.jsonl").write_text('{"id": "a", "mean_cost": 0.1, "attempts": []}\n' * 2)
     with pytest.raises(BankFormatError, match=":2: task 'a' appears twice"):
-        Bank.read(tmp_path)
-
-
-def test_malformed_swebench_file_names_file_and_instance(tmp_path: Path) -> None:
-    run = tmp_path / "evaluation" / "verified" / "my-run"
-    run.mkdir(parents=True)
-    f = run / "per_instance_details.json"
-    f.write_text(json.dumps({"x__y-1": {"resolved": True, "cost": 0.5, "api_calls": 3},
-                             "x__y-2": {"resolved": "yes", "cost": 0.5}}))
-    with pytest.raises(BankFormatError, match=r"my-run/per_instance_details.json: instance 'x__y-2': 'resolved'"):
-        Bank.read(tmp_path)
-    f.write_text('{"x": {"resolved": true,\n "cost": }')
-    with pytest.raises(BankFormatError, match=r"per_instance_details.json:2: not valid JSON"):
-        Bank.read(tmp_path / "evaluation")
+        read_bank(tmp_path)
 
 
 def test_empty_or_missing_bank_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(BankFormatError, match="not a bank in any known format; expected one of: .*jsonl"):
+        read_bank(tmp_path)
     with pytest.raises(BankFormatError, match="no <model>.jsonl files"):
-        Bank.read(tmp_path)
+        Bank.read_jsonl(tmp_path)
     with pytest.raises(BankFormatError, match="no such file or folder"):
-        Bank.read(tmp_path / "missing")
+        read_bank(tmp_path / "missing")

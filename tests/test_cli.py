@@ -84,7 +84,7 @@ def test_internal_error_is_short_and_debug_shows_traceback(monkeypatch, capsys) 
     def boom(*a, **k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("harness.commands.plugins.registry", boom)
+    monkeypatch.setattr("harness.cli.plugins.registry", boom)
     code, _, err = _main(["plugins"], capsys)
     assert code == 1
     assert "internal error: RuntimeError: kaboom" in err and "Traceback" not in err
@@ -97,16 +97,20 @@ def test_version(capsys) -> None:
     assert code == 0 and out.startswith("harness ")
 
 
-def test_plugins_table_lists_the_built_in_domains(monkeypatch, capsys) -> None:
+def test_plugins_listing_shows_each_plugin_per_hook_in_80_columns(monkeypatch, capsys) -> None:
     monkeypatch.delenv("HARNESS_DISABLE_PLUGINS", raising=False)
     monkeypatch.delenv("HARNESS_BLOCK_PLUGINS", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    from harness.plugins import get_registry
+    monkeypatch.setenv("COLUMNS", "80")
+    from harness.registry import get_registry
 
     get_registry(refresh=True)
     code, out, _ = _main(["plugins"], capsys)
     assert code == 0
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 3}
+    assert max(len(line) for line in out.splitlines()) <= 80
+    blocks = {b.split()[0]: b for b in out.strip().split("\n\n")}
     for name in ("math", "code_contests", "swebench"):
-        assert "entry point" in rows[name] and name in rows[name].split("│")[5]
-    assert "litellm, local, replay" in rows["providers"]
+        assert "(entry point (harness-" in blocks[name].splitlines()[0]
+        assert f"domains       {name}" in blocks[name]
+    assert "math/generator" in blocks["math"] and "verifiers     math/exact" in blocks["math"]
+    assert "bank formats  swebench-experiments" in blocks["swebench"]
+    assert "providers     litellm, local, replay" in blocks["providers"]

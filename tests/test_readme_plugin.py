@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness import Message
-from harness.plugins import load_plugins
+from harness.registry import load_plugins
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from harness.errors import HarnessError
-from harness.sandbox import (
+from harness.toolkit.sandbox import (
     ISOLATIONS,
     Limits,
     SandboxError,
@@ -111,7 +111,7 @@ def test_compare_tokens(actual, expected, tol, same):
 
 
 def test_falls_back_cleanly_without_bwrap(monkeypatch):
-    from harness import sandbox
+    from harness.toolkit import sandbox
 
     monkeypatch.setattr(sandbox, "_bwrap_binary", lambda: None)
     sandbox._detect.cache_clear()

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from harness.sandbox import ISOLATIONS, Limits, detect_isolation
-from harness.sandbox import run_python as sandbox_run_python
+from harness.toolkit.sandbox import ISOLATIONS, Limits, detect_isolation
+from harness.toolkit.sandbox import run_python as sandbox_run_python
 
 AVAILABLE = sorted({detect_isolation(i) for i in ISOLATIONS}, key=ISOLATIONS.index)
 #: modes that promise a private network (and, for bwrap, a private filesystem)
@@ -256,7 +256,7 @@ def test_program_dies_with_a_killed_harness(iso):
 
     marker = f"harness-orphan-{uuid.uuid4().hex}"
     script = (
-        "from harness.sandbox import Limits, python_for, run_sandboxed\n"
+        "from harness.toolkit.sandbox import Limits, python_for, run_sandboxed\n"
         f"run_sandboxed([python_for({iso!r}), '-S', '-c', 'import time; time.sleep(60)', {marker!r}],\n"
         f"              limits=Limits(wall_s=1.0, cpu_s=1.0), isolation={iso!r})\n"
     )

@@ -21,7 +21,7 @@ from harness.economics.curves import (
 )
 from harness.economics.grid import LogGrid, budget_grid, solve_rate_grid
 from harness.economics.oracle import oracle_costs, oracle_margin, oracle_price
-from harness.economics.robust import RobustResult, fit_robust, observe, repository, split_matrix, split_tasks
+from harness.economics.robust import RobustResult, fit_robust, observe, split_matrix, split_tasks
 from harness.economics.search import (
     SearchResult,
     mean_margin,
@@ -45,7 +45,6 @@ __all__ = [
     "oracle_costs",
     "oracle_margin",
     "oracle_price",
-    "repository",
     "revenue_shares",
     "split_matrix",
     "split_tasks",

@@ -21,7 +21,7 @@ from harness.economics.competition import CompetitionResult, compete
 from harness.economics.curves import TaskCurves, provider_prices, task_curves
 from harness.economics.grid import LogGrid, budget_grid, solve_rate_grid
 from harness.economics.oracle import oracle_price
-from harness.economics.robust import RobustResult, fit_robust, objectives, observe, repository, split_tasks
+from harness.economics.robust import RobustResult, fit_robust, objectives, observe, split_tasks
 from harness.economics.search import SearchResult, nondecreasing_allocations, search, two_model_allocations
 from harness.economics.shares import MarketChange, Shares, gatekeeping, market_entry, revenue_shares
 from harness.errors import HarnessError
@@ -46,7 +46,8 @@ class AnalysisOptions:
     values: int = 21  # threshold values per model for searches over 3 or more models
     max_allocations: int = 20000  # fewer values per model are used when the grid would be larger
     cap: float | None = None  # cap on the sum of thresholds (N-model search); default: budget_hi
-    split: str | None = None  # repo:NAME, prefix:STR, regex:PATTERN or ids:ID1|ID2
+    split: str | None = None  # group:NAME, prefix:STR, regex:PATTERN or ids:ID1|ID2
+    group_of: Callable[[str], str] | None = None  # the domain's task groups, for group:NAME
     fit_budgets: tuple[float | None, ...] = (None,)
     bootstraps: int = 100
     seed: int = 0
@@ -127,13 +128,19 @@ def check_matrix(matrix: BankMatrix) -> None:
         raise HarnessError("every cost per attempt is zero: prices are all 0; record or assign costs first")
 
 
-def task_predicate(split: str) -> Callable[[str], bool]:
-    """Parse a task spec: ``repo:NAME`` (SWE-bench repository), ``prefix:STR``, ``regex:PAT`` or ``ids:A|B``."""
+def task_predicate(split: str, group_of: Callable[[str], str] | None = None) -> Callable[[str], bool]:
+    """Parse a task spec: ``group:NAME`` (the domain's task groups, e.g. a SWE-bench repository),
+    ``prefix:STR``, ``regex:PAT`` or ``ids:A|B``."""
     kind, _, arg = split.partition(":")
     if not arg:
-        raise HarnessError(f"split {split!r} must look like repo:NAME, prefix:STR, regex:PATTERN or ids:A|B")
-    if kind == "repo":
-        return lambda t: repository(t) == arg
+        raise HarnessError(f"split {split!r} must look like group:NAME, prefix:STR, regex:PATTERN or ids:A|B")
+    if kind == "group":
+        if group_of is None:
+            raise HarnessError(
+                f"split {split!r}: this bank's domain declares no task groups; name the domain (--domain) "
+                "or use prefix:, regex: or ids:"
+            )
+        return lambda t: group_of(t) == arg
     if kind == "prefix":
         return lambda t: t.startswith(arg)
     if kind == "regex":
@@ -145,7 +152,7 @@ def task_predicate(split: str) -> Callable[[str], bool]:
     if kind == "ids":
         ids = set(arg.split("|"))
         return lambda t: t in ids
-    raise HarnessError(f"unknown split kind {kind!r}: use repo:, prefix:, regex: or ids: (or file: on the CLI)")
+    raise HarnessError(f"unknown split kind {kind!r}: use group:, prefix:, regex: or ids: (or file: on the CLI)")
 
 
 def default_order(matrix: BankMatrix) -> tuple[str, ...]:
@@ -324,7 +331,7 @@ def _robust(
     held = tc
     fit_sets = list(others)
     if o.split:
-        fit, held = split_tasks(tc, task_predicate(o.split))
+        fit, held = split_tasks(tc, task_predicate(o.split, o.group_of))
         fit_sets.insert(0, fit)
     source_market = tuple(order) if others else tuple(providers)
     allocs = allocation_grid(len(order), o)

@@ -17,7 +17,6 @@ attempt therefore costs the largest grid budget (``budget_hi``), not its recorde
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,14 +28,6 @@ from harness.economics.cascade import cascade_curves, cascade_prices, margins
 from harness.economics.curves import TaskCurves, market_price
 from harness.economics.search import mean_margin
 from harness.errors import HarnessError
-
-_SWEBENCH_ID = re.compile(r"^(?P<repo>.+)-\d+$")
-
-
-def repository(task_id: str) -> str:
-    """The repository of a SWE-bench instance id (``django__django-11099`` -> ``django__django``)."""
-    m = _SWEBENCH_ID.match(task_id)
-    return m.group("repo") if m else task_id
 
 
 def split_tasks(curves: TaskCurves, predicate: Callable[[str], bool]) -> tuple[TaskCurves, TaskCurves]:

@@ -21,9 +21,9 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported: no network
 
+from harness.collect.metering import AuthenticationFailed, ProviderError, redact  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
-from harness.metering import AuthenticationFailed, ProviderError, redact  # noqa: E402
-from harness.pricing import map_key, resolve_price  # noqa: E402
+from harness.providers.pricing import map_key, resolve_price  # noqa: E402
 from harness.types import Completion, Message  # noqa: E402
 
 _litellm: Any = None

@@ -9,8 +9,8 @@ import pytest
 from collect_fixtures import config_for, toy_domain
 
 from harness import HarnessError
-from harness.collect import CollectOptions, Collector
-from harness.plugins import load_plugins
+from harness.collect.collector import CollectOptions, Collector
+from harness.registry import load_plugins
 from harness.store import Store
 
 
@@ -60,7 +60,7 @@ def test_an_api_base_nobody_listens_on_stops_collect_with_one_line(fake_server, 
 
 
 def test_a_connection_failure_after_the_model_answered_is_an_error_not_a_stop(fake_server, tmp_path: Path) -> None:
-    from harness.metering import ProviderError
+    from harness.collect.metering import ProviderError
 
     cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {}}, {"count": 4})
     registry = load_plugins(extra=[("toy", toy_domain)])
@@ -85,7 +85,7 @@ def test_a_connection_failure_after_the_model_answered_is_an_error_not_a_stop(fa
 
 
 def test_the_summary_says_when_a_model_was_billed_above_its_reservations() -> None:
-    from harness.commands.collect import _summary_lines
+    from harness.cli.collect import _summary_lines
 
     summary = {"done": 1, "planned": 40, "already_done": 0, "elapsed_s": 1.0, "spend_usd": 0.004, "run_id": "r",
                "errors": 0, "stopped": "spend_cap", "max_spend_usd": 0.01, "skipped_spend_cap": 39,
@@ -107,7 +107,7 @@ def test_a_second_collection_of_the_same_experiment_is_refused_not_paid_twice(fa
     import subprocess
     import sys
 
-    from harness.attempt import fingerprint
+    from harness.store.attempt import fingerprint
 
     cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {}})
     registry = load_plugins(extra=[("toy", toy_domain)])

@@ -11,8 +11,8 @@ import pytest
 from collect_fixtures import config_for, toy_domain
 
 from harness import hookimpl
-from harness.collect import CollectOptions, Collector
-from harness.plugins import load_plugins
+from harness.collect.collector import CollectOptions, Collector
+from harness.registry import load_plugins
 from harness.store import Store
 
 BASE_TOY = {"count": 5}

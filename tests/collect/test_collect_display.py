@@ -8,9 +8,9 @@ from collect_fixtures import config_for, toy_domain
 from fakeserver import Behaviour
 from rich.console import Console
 
-from harness.collect import CollectOptions, Collector
-from harness.commands.collect import _summary_lines, render
-from harness.plugins import load_plugins
+from harness.cli.collect import _summary_lines, render
+from harness.collect.collector import CollectOptions, Collector
+from harness.registry import load_plugins
 from harness.store import Store
 
 

@@ -97,9 +97,9 @@ def test_a_halt_lets_the_call_in_flight_finish_and_refuses_the_waiting_ones() ->
 
     import pytest
 
+    from harness.collect.metering import CallsStopped, MeteredClient, ModelGate, SpendLedger
     from harness.config import parse_config
-    from harness.metering import CallsStopped, MeteredClient, ModelGate, SpendLedger
-    from harness.pricing import resolve_price
+    from harness.providers.pricing import resolve_price
     from harness.types import Completion, Message
 
     started: list[float] = []

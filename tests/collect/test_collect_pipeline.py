@@ -11,10 +11,10 @@ from collect_fixtures import SECRET, config_for, toy_domain
 from fakeserver import Behaviour, FakeServer
 
 from harness import Completion, HarnessError, hookimpl
-from harness.attempt import fingerprint
-from harness.collect import CollectOptions, Collector
-from harness.plugins import load_plugins
+from harness.collect.collector import CollectOptions, Collector
+from harness.registry import load_plugins
 from harness.store import Store
+from harness.store.attempt import fingerprint
 
 ONE = (20 * 1.0 + 8 * 2.0) / 1e6  # one fake call at the test prices
 

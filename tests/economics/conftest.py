@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from harness.bank import Bank, BankEntry, BankMatrix
+from harness.bank.formats import read_bank
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -49,7 +50,7 @@ def swe_bank() -> Bank:
     """The SWE-bench bash-only bank (one attempt per instance); skips when ../shared/data is missing."""
     if not SWEBENCH_EVAL.is_dir():
         pytest.skip(f"shared data not found at {SWEBENCH_EVAL}")
-    return Bank.read(SWEBENCH_EVAL)
+    return read_bank(SWEBENCH_EVAL)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.commands.analyze import display_names
+from harness.cli.analyze import display_names
 from harness.economics import cascade_curves, cascade_prices, market_price, oracle_price, search, task_curves
 from harness.economics.analysis import AnalysisOptions, allocation_grid, analyze_matrix, task_predicate
 from harness.economics.curves import budget_at, cheapest_provider, provider_prices
@@ -16,12 +16,15 @@ from harness.errors import HarnessError
 
 
 def test_task_predicates():
-    assert task_predicate("repo:django__django")("django__django-11099")
-    assert not task_predicate("repo:django__django")("sympy__sympy-1")
+    by_repo = lambda t: t.rsplit("-", 1)[0]  # noqa: E731 (a domain's task_group)
+    assert task_predicate("group:django__django", by_repo)("django__django-11099")
+    assert not task_predicate("group:django__django", by_repo)("sympy__sympy-1")
+    with pytest.raises(HarnessError, match="declares no task groups"):
+        task_predicate("group:django__django")
     assert task_predicate("prefix:sym")("sympy__sympy-1")
     assert task_predicate("regex:-1\\d$")("x-12") and not task_predicate("regex:-1\\d$")("x-2")
     assert task_predicate("ids:a|b")("b") and not task_predicate("ids:a|b")("c")
-    for bad in ("repo", "what:x", "regex:("):
+    for bad in ("group", "repo:x", "what:x", "regex:("):
         with pytest.raises(HarnessError):
             task_predicate(bad)
 

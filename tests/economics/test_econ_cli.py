@@ -49,7 +49,7 @@ def test_analyze_swebench_json_agrees_with_the_library(swe_eval_dir, swe_bank, s
 def test_analyze_writes_tables_and_figures(swe_eval_dir, tmp_path, capsys):
     out_dir = tmp_path / "out"
     code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", "qwen2-5-coder-32b,qwen3-coder-480b",
-                          "--split", "repo:django__django", "--fit-budget", "20,none", "--bootstraps", "5",
+                          "--split", "group:django__django", "--fit-budget", "20,none", "--bootstraps", "5",
                           "--rate-points", "40", "--out", str(out_dir)], capsys)  # fmt: skip
     assert code == 0, err
     assert "Robust fit" in out and "Revenue shares" in out and "qwen3-coder-480b-a35b-instruct" in out
@@ -144,7 +144,7 @@ def test_bad_model_names_and_options(swe_eval_dir, capsys):
 
 def test_fit_writes_a_cascade_strategy(swe_eval_dir, tmp_path, capsys):
     out = tmp_path / "strategy.json"
-    code, _, err = run(["fit", "--bank", str(swe_eval_dir), "--cascade", GPT5_PAIR, "--split", "repo:django__django",
+    code, _, err = run(["fit", "--bank", str(swe_eval_dir), "--cascade", GPT5_PAIR, "--split", "group:django__django",
                         "--out", str(out)], capsys)  # fmt: skip
     assert code == 0, err
     data = json.loads(out.read_text())
@@ -153,7 +153,7 @@ def test_fit_writes_a_cascade_strategy(swe_eval_dir, tmp_path, capsys):
     assert data["stages"][0][1] == pytest.approx(data["thresholds_usd"][0])
     # fitting on two copies of the same source is the same worst case
     code, out2, err = run(["fit", "--bank", str(swe_eval_dir), "--bank", str(swe_eval_dir), "--cascade", GPT5_PAIR,
-                           "--split", "repo:django__django", "--json"], capsys)  # fmt: skip
+                           "--split", "group:django__django", "--json"], capsys)  # fmt: skip
     assert code == 0, err
     assert json.loads(out2)["thresholds_usd"] == data["thresholds_usd"]
     code, _, err = run(["fit", "--bank", str(swe_eval_dir), "--cascade", "gpt-5-mini"], capsys)
@@ -168,7 +168,7 @@ def test_analyze_task_filter_and_cross_domain_fit(swe_eval_dir, tmp_path, capsys
     assert code == 0, err
     assert json.loads(out)["tasks"] == 5
     code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", "qwen2-5-coder,qwen3-coder",
-                          "--tasks", "repo:django__django",
+                          "--tasks", "group:django__django",
                           "--fit-bank", f"{swe_eval_dir}::gpt-5-mini,_gpt-5", "--fit-budget", "none",
                           "--bootstraps", "3", "--json"], capsys)  # fmt: skip
     assert code == 0, err

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from harness.collect.metering import MeteredClient, ModelGate, SpendCapReached, SpendLedger
 from harness.config import parse_config
-from harness.metering import MeteredClient, ModelGate, SpendCapReached, SpendLedger
-from harness.pricing import resolve_price
+from harness.providers.pricing import resolve_price
 from harness.types import Completion, Message
 
 MSG = [Message("user", "Compute: 2+3")]

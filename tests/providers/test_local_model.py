@@ -14,9 +14,9 @@ import pytest
 
 from harness import HarnessError, Message
 from harness.config import ModelConfig
-from harness.providers import llama_runtime as rt
-from harness.providers import weights as w
 from harness.providers.local import LocalProvider, model_name, prepare, register_route
+from harness.providers.local import runtime as rt
+from harness.providers.local import weights as w
 
 ROUTE = "local/qwen2.5-coder-0.5b-instruct"
 NAME = "qwen2.5-coder-0.5b-instruct"

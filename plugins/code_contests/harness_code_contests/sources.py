@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, Task
-from harness.sources import load_hub_rows, read_rows
+from harness.toolkit.sources import load_hub_rows, read_rows
 from harness_code_contests import builtin, humaneval
 
 DATASET = "deepmind/code_contests"
@@ -123,9 +123,18 @@ def builtin_tasks(options: Mapping[str, Any]) -> Iterator[Task]:
 
 
 class CodeContestsSource:
-    """TaskSource of the code_contests domain (see the module docstring for options)."""
+    """TaskSource of the code_contests domain (see the module docstring for options).
+
+    One instance is registered per source (``builtin``, ``humaneval``, ``hub`` alias ``code_contests``,
+    ``local``); ``name`` is the source used when ``[domains.code_contests] source`` does not say.
+    """
+
+    def __init__(self, name: str = "builtin") -> None:
+        self.name = name
 
     def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]:
+        if options.get("source") is None and not (self.name == "builtin" and options.get("path")):
+            options = {**options, "source": self.name}
         unknown = sorted(k for k in set(options) - _KNOWN_OPTIONS if not k.startswith("_"))
         if unknown:
             raise HarnessError(f"[domains.code_contests] unknown option(s) {', '.join(unknown)}; "

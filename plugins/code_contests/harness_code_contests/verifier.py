@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import Candidate, Task, Verdict
-from harness.sandbox import Limits, SandboxError, SandboxResult, compare_tokens, run_python
+from harness.toolkit.sandbox import Limits, SandboxError, SandboxResult, compare_tokens, run_python
 from harness_code_contests import humaneval
 
 MiB = 1024 * 1024
@@ -86,6 +86,7 @@ class CodeVerifier:
     stop a suite at its first failing test.
     """
 
+    name = "tests"
     isolation: str = "auto"
     python: str | None = None
     site_packages: bool = False

@@ -10,7 +10,7 @@ from harness_code_contests import CodeSolver, CodeVerifier, make_domain
 from harness_code_contests.sources import CodeContestsSource
 
 from harness import Candidate, Completion, Message
-from harness.plugins import load_plugins
+from harness.registry import load_plugins
 
 
 class FakeModel:

@@ -138,7 +138,7 @@ def test_streaming_loader_on_a_dataset_folder(tmp_path):
     import pyarrow.parquet as pq
     from harness_code_contests.sources import row_to_task
 
-    from harness.sources import load_hub_rows
+    from harness.toolkit.sources import load_hub_rows
 
     rows = [json.loads(line) for line in DATA.read_text().splitlines()]
     (tmp_path / "data").mkdir()

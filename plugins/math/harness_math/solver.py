@@ -14,6 +14,8 @@ from harness_math.prompts import render_prompt
 class MathSolver:
     """Asks the model once for reasoning and a final answer."""
 
+    name = "oneshot"
+
     async def solve(self, task: Task, model: ModelClient) -> Candidate:
         prompt = render_prompt(task.data)
         completion = await model.complete([Message("user", prompt)])

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import HarnessError, Task
-from harness.sources import load_hub_rows, read_rows
+from harness.toolkit.sources import load_hub_rows, read_rows
 
 from harness_math.extract import boxed_contents
 from harness_math.generator import generate, parse_levels
@@ -167,9 +167,17 @@ class _Rows:
 
 @dataclass(frozen=True)
 class MathSource:
-    """The math domain's TaskSource: options are checked (and the hub reached) at once, tasks yielded lazily."""
+    """The math domain's TaskSource: options are checked (and the hub reached) at once, tasks yielded lazily.
+
+    One instance is registered per preset (``generator``, ``gsm8k``, ``math500``, ``hub``, ``local``);
+    ``name`` is the preset used when ``[domains.math] source`` does not say (a path or alias may).
+    """
+
+    name: str = "generator"
 
     def tasks(self, options: Mapping[str, Any]) -> Iterator[Task]:
+        if options.get("source") is None and not (self.name == "generator" and options.get("path")):
+            options = {**options, "source": self.name}
         unknown = sorted(k for k in options if k not in OPTIONS and not str(k).startswith("_"))
         if unknown:
             raise HarnessError(

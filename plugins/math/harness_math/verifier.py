@@ -32,6 +32,7 @@ def _verdict(ok: bool, detail: dict[str, Any]) -> Verdict:
 class MathVerifier:
     """Judges a math candidate against ``task.data["answer"]``; picklable, no state."""
 
+    name = "exact"
     timeout_s: float = 5.0
 
     def verify(self, task: Task, candidate: Candidate) -> Verdict:

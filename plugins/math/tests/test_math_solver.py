@@ -66,7 +66,7 @@ def test_solver_returns_none_when_the_model_gives_no_answer() -> None:
 def test_plugin_is_discovered_through_its_entry_point(monkeypatch: Any) -> None:
     from importlib.metadata import entry_points
 
-    from harness.plugins import load_plugins
+    from harness.registry import load_plugins
 
     # Other domain plugins are blocked so that one of them failing to import cannot fail this test.
     others = [ep.name for ep in entry_points(group="harness") if not ep.value.startswith(("harness.", "harness_math"))]
@@ -75,7 +75,8 @@ def test_plugin_is_discovered_through_its_entry_point(monkeypatch: Any) -> None:
     registry = load_plugins()
     assert "math" in registry.domains
     assert registry.owner("domains", "math") == "math"
-    domain = registry.domain("math")
+    domain = registry.setup("math")
+    assert (domain.source_name, domain.solver_name, domain.verifier_name) == ("generator", "oneshot", "exact")
     tasks = list(domain.source.tasks({"limit": 3}))
     assert len(tasks) == 3
     solution = tasks[0].data["solution"]

@@ -209,7 +209,7 @@ def test_hub_presets_call_datasets_with_the_pinned_revision(monkeypatch: pytest.
 
 
 def test_probe_sees_a_listening_endpoint() -> None:
-    from harness.sources import probe_hub
+    from harness.toolkit.sources import probe_hub
 
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from harness import Candidate, Domain, ModelClient, NotAvailableError, Task, Verdict, hookimpl
-from harness.sources import load_hub_rows, read_rows
+from harness.toolkit.sources import load_hub_rows, read_rows
+from harness_swebench.bank import ExperimentsFormat, repository
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,9 @@ _ALTERNATIVES = 'use a local copy ([domains.swebench] source = "path/to/instance
 
 class SWEbenchSource:
     """SWE-bench instances: ``source`` is a hub dataset name or a local .jsonl/.json/.parquet path."""
+
+    def __init__(self, name: str = "hub") -> None:
+        self.name = name
 
     def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]:
         source = str(options.get("source", "SWE-bench/SWE-bench_Verified"))
@@ -50,11 +54,15 @@ class SWEbenchSource:
 
 
 class PatchSolver:
+    name = "agent"
+
     async def solve(self, task: Task, model: ModelClient) -> Candidate:
         raise NotAvailableError(f"solving SWE-bench tasks is not available yet: {_MISSING}")
 
 
 class TestVerifier:
+    name = "local"
+
     def verify(self, task: Task, candidate: Candidate) -> Verdict:
         raise NotAvailableError(f"verifying SWE-bench patches is not available yet: {_MISSING}")
 
@@ -64,9 +72,20 @@ def register_domains(register: Any) -> None:
     register(
         Domain(
             name="swebench",
-            source=SWEbenchSource(),
+            source=SWEbenchSource("hub"),
             solver=PatchSolver(),
             verifier=TestVerifier(),
             description="SWE-bench issue resolution (task source; solver and verifier not available yet)",
+            task_group=repository,
         )
     )
+
+
+@hookimpl
+def register_task_sources(register: Any) -> None:
+    register("swebench", SWEbenchSource("local"))
+
+
+@hookimpl
+def register_bank_formats(register: Any) -> None:
+    register(ExperimentsFormat())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import Candidate, HarnessError, NotAvailableError, Task
-from harness.plugins import load_plugins
+from harness.registry import load_plugins
 
 
 @pytest.fixture

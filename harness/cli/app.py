@@ -1,4 +1,4 @@
-"""The ``harness`` command line. Each command group lives in ``harness/commands/<name>.py``.
+"""The ``harness`` command line app. Each command group lives in ``harness/cli/<name>.py``.
 
 Exit codes: 0 success, 2 bad input or configuration (one line on stderr), 1 an internal error (a
 short message; the traceback only with ``--debug``).
@@ -52,7 +52,7 @@ def _root(
 
 
 for _name in COMMAND_MODULES:
-    importlib.import_module(f"harness.commands.{_name}").register(app)
+    importlib.import_module(f"harness.cli.{_name}").register(app)
 
 
 # typer may vendor its own copy of click: catch the exceptions of both.

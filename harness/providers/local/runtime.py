@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.errors import HarnessError, NotAvailableError
-from harness.providers.weights import QWEN25_CODER_05B, QWEN25_CODER_15B, WeightsSpec, assemble
+from harness.providers.local.weights import QWEN25_CODER_05B, QWEN25_CODER_15B, WeightsSpec, assemble
 
 T = TypeVar("T")
 
@@ -131,11 +131,40 @@ def check_runtime() -> None:
         raise _missing_llama("not installed")
 
 
+def extra_buffers() -> bool:
+    """Whether llama.cpp may use its extra CPU buffer types (weight repacking, Intel AMX tiles).
+
+    Off where the CPU advertises AMX: on virtual machines that pass the AMX flags through without the
+    tile state (seen here), llama.cpp's AMX kernels die with SIGILL on their first ``tilezero``, and the
+    kernel's permission check passes, so nothing short of running one can tell. Repacking goes with them
+    (a few percent of speed). ``$HARNESS_LOCAL_EXTRA_BUFFERS=1``/``0`` forces either way.
+    """
+    env = os.environ.get("HARNESS_LOCAL_EXTRA_BUFFERS", "").strip().lower()
+    if env in ("1", "true", "yes", "0", "false", "no"):
+        return env in ("1", "true", "yes")
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return True
+    return " amx_tile" not in flags
+
+
 def _llama_class() -> type:
     try:
+        import llama_cpp.llama as llama_module
         from llama_cpp import Llama
     except ImportError as exc:
         raise _missing_llama(exc) from None
+
+    if not extra_buffers():  # Llama() reads its defaults from this function: switch the extra buffers off
+        defaults = llama_module.llama_cpp.llama_model_default_params
+
+        def model_params() -> Any:
+            params = defaults()
+            params.use_extra_bufts = False
+            return params
+
+        llama_module.llama_cpp.llama_model_default_params = model_params
 
     class InterruptibleLlama(Llama):  # type: ignore[misc, valid-type]
         """llama.cpp with a per-token check, so a deadline or a cancelled request stops generation."""

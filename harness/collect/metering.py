@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from harness.pricing import Price
+from harness.providers.pricing import Price
 from harness.types import Completion, Message
 
 #: Safety margin on the local prompt-token count (providers' tokenizers differ from litellm's count).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.arbitrage.replay import ReplayProvider
 from harness.hookspecs import hookimpl
 from harness.providers.litellm_provider import LiteLLMProvider
 from harness.providers.local import LocalProvider
-from harness.providers.replay import ReplayProvider
 
 
 @hookimpl

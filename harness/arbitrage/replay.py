@@ -9,7 +9,7 @@ recorded is a :class:`ReplayExhausted` error, never a silent reuse.
 
 Interface (used by ``harness run --replay BANK``)::
 
-    replay = registry.provider("replay").with_bank(Bank.read(path), seed=0)
+    replay = registry.provider("replay").with_bank(bank, seed=0)
     attempt = replay.next_attempt(task_id, model)   # ReplayAttempt(passed, cost_usd, index)
     replay.remaining(task_id, model)                # attempts still unserved
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from harness.bank import Bank
@@ -63,11 +62,6 @@ class ReplayProvider:
     def with_bank(self, bank: Bank, seed: int = 0) -> ReplayProvider:
         """A fresh provider replaying ``bank`` with ``seed`` (the registered instance holds no bank)."""
         return ReplayProvider(bank, seed)
-
-    @classmethod
-    def from_path(cls, path: str | Path, seed: int = 0) -> ReplayProvider:
-        """A provider replaying the bank stored at ``path`` (any format :meth:`Bank.read` accepts)."""
-        return cls(Bank.read(path), seed)
 
     def reset(self) -> None:
         """Start over: every recorded attempt can be served again, in the same seeded order."""

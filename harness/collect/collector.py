@@ -1,7 +1,7 @@
 """The collection pipeline: N attempts of each model on each task, solved, verified and stored.
 
 An asyncio pipeline in one process: ``concurrency`` attempt workers take (task, model, index) items
-from a queue; each solves through a :class:`~harness.metering.MeteredClient` (per-model limits and the
+from a queue; each solves through a :class:`~harness.collect.metering.MeteredClient` (per-model limits and the
 spend cap), then verifies in a process pool bounded by the machine's cores; a writer commits finished
 attempts in batched transactions and notifies observers. Attempts already stored (not errors) are not
 planned again, so a collection killed at any point resumes where it stopped and pays nothing twice.
@@ -33,10 +33,7 @@ try:
 except ImportError:  # not POSIX: no cross-process lock
     fcntl = None  # type: ignore[assignment]
 
-from harness.attempt import Attempt, fingerprint
-from harness.config import Config, ModelConfig
-from harness.errors import HarnessError
-from harness.metering import (
+from harness.collect.metering import (
     AuthenticationFailed,
     CallsStopped,
     MeteredClient,
@@ -47,8 +44,11 @@ from harness.metering import (
     env_secrets,
     redact,
 )
-from harness.pricing import resolve_price
-from harness.types import Candidate, Domain, Task, Verdict
+from harness.config import Config, ModelConfig
+from harness.errors import HarnessError
+from harness.providers.pricing import resolve_price
+from harness.store.attempt import Attempt, fingerprint
+from harness.types import Candidate, Domain, DomainSetup, Task, Verdict
 
 BATCH_MAX = 512
 BATCH_WAIT_S = 0.02
@@ -147,7 +147,8 @@ class Collector:
         self.store = store
         self.options = options
         self.on_update = on_update
-        self.domain: Domain = registry.domain(options.domain)
+        self.setup: DomainSetup = registry.setup(options.domain, config.domain_options(options.domain))
+        self.domain: Domain = self.setup.domain
         self.models: dict[str, ModelConfig] = {m: config.model(m) for m in dict.fromkeys(options.models)}
         self.providers = {m: registry.provider(c.provider) for m, c in self.models.items()}
         self.prices = {m: resolve_price(c) for m, c in self.models.items()}
@@ -195,7 +196,7 @@ class Collector:
                     f"input_cost_per_mtok and output_cost_per_mtok (an upper bound) in [models.{name}]"
                 )
         try:
-            pickle.dumps(self.domain.verifier)
+            pickle.dumps(self.setup.verifier)
         except Exception as exc:
             raise HarnessError(
                 f"domain {self.domain.name!r}: its verifier cannot be sent to a worker process ({exc}); "
@@ -209,7 +210,7 @@ class Collector:
                 raise HarnessError(f"--limit must be at least 1 (got {self.options.limit})")
             opts["limit"] = min(self.options.limit, opts.get("limit") or self.options.limit)
         try:
-            tasks = self.domain.source.tasks(opts)
+            tasks = self.setup.source.tasks({k: v for k, v in opts.items() if k not in ("solver", "verifier")})
             if self.options.limit is not None:
                 tasks = itertools.islice(tasks, self.options.limit)
             out = list(tasks)
@@ -385,7 +386,7 @@ class Collector:
         started = time.time()
         candidate: Candidate | None = None
         try:
-            candidate = await self.domain.solver.solve(work.task, client)
+            candidate = await self.setup.solver.solve(work.task, client)
             # A solver may catch the harness's exceptions: what happened to its calls still decides.
             if isinstance(client.failure, AuthenticationFailed):
                 raise client.failure
@@ -436,7 +437,7 @@ class Collector:
         loop = asyncio.get_running_loop()
         pool = self._pool
         try:
-            verdict = await loop.run_in_executor(pool, verify_in_worker, self.domain.verifier, work.task, candidate)
+            verdict = await loop.run_in_executor(pool, verify_in_worker, self.setup.verifier, work.task, candidate)
         except asyncio.CancelledError:
             # Paid for but not verified: keep what it cost (recorded as an error, retried next run).
             self._pending.append(self._error(work, client, started, "interrupted", "verification interrupted",

@@ -12,8 +12,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from harness.collect import CollectOptions, Collector
-from harness.commands.common import config, console, emit_json, err_console, registry, split_csv, store
+from harness.cli.common import config, console, emit_json, err_console, registry, split_csv, store
+from harness.collect.collector import CollectOptions, Collector
 from harness.errors import HarnessError
 
 OptStr = Optional[str]  # noqa: UP045 (typer needs Optional on 3.11)

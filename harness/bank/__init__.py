@@ -1,8 +1,8 @@
 """Banks: the attempts of a set of models on a set of tasks, the input of every analysis.
 
 On disk a bank is a folder of ``<model>.jsonl`` files, one line per task:
-``{"id": ..., "mean_cost": <USD per attempt>, "attempts": [0, 1, ...]}`` (DESIGN.md). SWE-bench
-experiments' ``per_instance_details.json`` files read as one attempt per instance.
+``{"id": ..., "mean_cost": <USD per attempt>, "attempts": [0, 1, ...]}`` (DESIGN.md). Other result files
+are read by the bank formats plugins register (:mod:`harness.bank.formats`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import BankFormatError, HarnessError
-
-SWEBENCH_FILE = "per_instance_details.json"
 
 
 @dataclass(frozen=True)
@@ -135,34 +133,6 @@ class Bank:
             raise BankFormatError(f"{root}: no <model>.jsonl files in this folder")
         return cls({f.stem: _read_model_file(f) for f in files})
 
-    @classmethod
-    def read_swebench(cls, path: str | Path) -> Bank:
-        """Read SWE-bench experiments' per-instance files under ``path`` (file, run, split or root).
-
-        Each run becomes a model named after its folder; each instance one attempt.
-        """
-        root = Path(path)
-        if not root.exists():
-            raise BankFormatError(f"{root}: no such file or folder")
-        files = [root] if root.is_file() else sorted(root.rglob(SWEBENCH_FILE))
-        if not files:
-            raise BankFormatError(f"{root}: no {SWEBENCH_FILE} files found under this path")
-        entries: dict[str, dict[str, BankEntry]] = {}
-        for f in files:
-            run = f.parent.name
-            if run in entries:
-                raise BankFormatError(f"{f}: run {run!r} appears twice under {root}")
-            entries[run] = _read_swebench_file(f)
-        return cls(entries)
-
-    @classmethod
-    def read(cls, path: str | Path) -> Bank:
-        """Read whichever bank format ``path`` holds."""
-        p = Path(path)
-        if p.is_file() and p.name == SWEBENCH_FILE or p.is_dir() and any(p.rglob(SWEBENCH_FILE)):
-            return cls.read_swebench(p)
-        return cls.read_jsonl(p)
-
 
 def _safe_filename(model: str) -> str:
     return model.replace("/", "__")
@@ -192,7 +162,7 @@ def _read_model_file(path: Path) -> dict[str, BankEntry]:
         task_id, cost, attempts = row["id"], row["mean_cost"], row["attempts"]
         if not isinstance(task_id, (str, int)) or isinstance(task_id, bool):
             raise BankFormatError(f"{where}: 'id' must be a string, got {task_id!r}")
-        if not _is_cost(cost):
+        if not is_cost(cost):
             raise BankFormatError(f"{where}: 'mean_cost' must be a finite number >= 0, got {cost!r}")
         if not isinstance(attempts, list) or any(a not in (0, 1) or isinstance(a, float) for a in attempts):
             raise BankFormatError(f"{where}: 'attempts' must be a list of 0/1 outcomes, got {attempts!r}")
@@ -203,29 +173,6 @@ def _read_model_file(path: Path) -> dict[str, BankEntry]:
     return out
 
 
-def _read_swebench_file(path: Path) -> dict[str, BankEntry]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise BankFormatError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    except UnicodeDecodeError as exc:
-        raise BankFormatError(f"{path}: not UTF-8 text (byte {exc.start}); expected UTF-8 JSON") from None
-    except OSError as exc:
-        raise BankFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    if not isinstance(data, dict):
-        raise BankFormatError(f"{path}: expected an object {{instance_id: {{resolved, cost, api_calls}}}}")
-    out: dict[str, BankEntry] = {}
-    for instance, row in data.items():
-        where = f"{path}: instance {instance!r}"
-        if not isinstance(row, dict) or "resolved" not in row or "cost" not in row:
-            raise BankFormatError(f"{where}: expected an object with 'resolved' and 'cost'")
-        if not isinstance(row["resolved"], bool):
-            raise BankFormatError(f"{where}: 'resolved' must be true or false, got {row['resolved']!r}")
-        if not _is_cost(row["cost"]):
-            raise BankFormatError(f"{where}: 'cost' must be a finite number >= 0, got {row['cost']!r}")
-        out[instance] = BankEntry(float(row["cost"]), (int(row["resolved"]),))
-    return out
-
-
-def _is_cost(x: object) -> bool:
+def is_cost(x: object) -> bool:
+    """A finite, non-negative number of dollars (not a bool)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.providers import llama_runtime as rt
-from harness.providers import weights
 from harness.providers.litellm_provider import LiteLLMProvider
+from harness.providers.local import runtime as rt
+from harness.providers.local import weights
 from harness.types import Completion, Message
 
 PREFIX = "local/"
@@ -24,7 +24,7 @@ PREFIX = "local/"
 
 def register_route() -> None:
     """Make ``litellm.acompletion(model="local/<name>", ...)`` reach the in-process models."""
-    from harness.providers import local_litellm
+    from harness.providers.local import route as local_litellm
 
     local_litellm.install()
 

@@ -18,7 +18,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm 
 import litellm  # noqa: E402
 from litellm import CustomLLM, ModelResponse, Usage  # noqa: E402
 
-from harness.providers import llama_runtime as rt  # noqa: E402
+from harness.providers.local import runtime as rt  # noqa: E402
 
 PROVIDER = "local"
 

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from harness.attempt import Attempt, AttemptKey
 from harness.bank import Bank, BankEntry, exact_mean
 from harness.errors import HarnessError
+from harness.store.attempt import Attempt, AttemptKey
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -10,6 +10,7 @@ import csv
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -18,7 +19,7 @@ import typer
 from rich.table import Table
 
 from harness.bank import Bank, BankMatrix
-from harness.commands.common import config, console, emit_json, split_csv, store
+from harness.cli.common import bank_from_path, config, console, emit_json, split_csv, store, task_groups
 from harness.economics.analysis import (
     Analysis,
     AnalysisOptions,
@@ -55,15 +56,17 @@ def resolve_models(bank: Bank, names: list[str]) -> list[str]:
 
 def load_bank(
     ctx: typer.Context, path: Path | None, domain: str | None, run_id: str | None, fingerprint: str | None
-) -> Bank:
-    """A bank from ``path`` (JSONL folder or SWE-bench files) or from the store, filtered."""
+) -> tuple[Bank, Callable[[str], str] | None]:
+    """A bank from ``path`` (any registered bank format) or from the store, filtered; and how its domain
+    groups task ids (``--domain``, else the domain the bank format names)."""
     if path is not None:
-        return Bank.read(path)
+        bank, fmt_domain = bank_from_path(path)
+        return bank, task_groups(domain or fmt_domain)
     with store(ctx) as st:
         bank = st.bank(domain=domain, run_id=run_id, fingerprint=fingerprint)
     if not bank.models:
         raise HarnessError("the store has no attempts for these filters: give --bank PATH or collect first")
-    return bank
+    return bank, task_groups(domain)
 
 
 def expand_spec(spec: str | None) -> str | None:
@@ -83,7 +86,7 @@ def expand_spec(spec: str | None) -> str | None:
 def source_matrix(spec: str, order: list[str]) -> BankMatrix:
     """``PATH`` or ``PATH::m1,...,mk``: another domain's bank with the cascade's models in cascade order."""
     path, _, names = spec.partition("::")
-    src = Bank.read(path)
+    src = bank_from_path(path)[0]
     wanted = split_csv(names) if names else order
     if len(wanted) != len(order):
         raise HarnessError(f"--fit-bank {spec!r}: name {len(order)} models (the cascade has {len(order)})")
@@ -588,7 +591,7 @@ def analyze(
     fingerprint: Annotated[Opt[str], typer.Option(help="store: only this configuration fingerprint")] = None,
     models: Annotated[Opt[str], typer.Option(help="comma-separated models to analyse (default: all)")] = None,
     tasks: Annotated[
-        Opt[str], typer.Option(help="only tasks matching repo:NAME / prefix:S / regex:P / ids:A|B / file:PATH")
+        Opt[str], typer.Option(help="only tasks matching group:NAME / prefix:S / regex:P / ids:A|B / file:PATH")
     ] = None,  # fmt: skip
     cascade: Annotated[Opt[str], typer.Option(help="cascade order (default: by cost per attempt)")] = None,
     providers: Annotated[Opt[str], typer.Option(help="models sold in the market (default: all)")] = None,
@@ -611,7 +614,7 @@ def analyze(
     cap: Annotated[Opt[float], typer.Option(help="cap on the sum of thresholds, USD (3+ models)")] = None,
     split: Annotated[
         Opt[str],
-        typer.Option(help="robust fit on repo:NAME / prefix:S / regex:P / ids:A|B, evaluated on the other tasks"),
+        typer.Option(help="robust fit on group:NAME / prefix:S / regex:P / ids:A|B, evaluated on the other tasks"),
     ] = None,  # fmt: skip
     fit_bank: Annotated[
         Opt[list[str]],
@@ -636,7 +639,7 @@ def analyze(
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Analyse the market a bank implies: prices, the best cascade and its margins, shares, competition."""
-    b = load_bank(ctx, bank, domain, run_id, fingerprint)
+    b, group_of = load_bank(ctx, bank, domain, run_id, fingerprint)
     chosen = resolve_models(b, split_csv(models)) if models else b.models
     lo, hi = parse_rates(rates)
     grid = config(ctx).analysis
@@ -649,6 +652,7 @@ def analyze(
         budget_lo=budget_lo, budget_hi=budget_hi, budget_points=budget_points, rate_lo=lo, rate_hi=hi,
         rate_points=rate_points, report_rates=parse_floats(report_rates, "--report-rates"), first_lo=first_lo,
         first_hi=first_hi, first_points=first_points, values=values, cap=cap, split=expand_spec(split),
+        group_of=group_of,
         fit_budgets=parse_budgets(fit_budget), bootstraps=bootstraps, seed=seed, competitors=competitors,
         rounds=rounds, undercut=undercut,
         entrant=resolve_models(b, [entrant])[0] if entrant else None,
@@ -661,7 +665,7 @@ def analyze(
             chosen = chosen + extra
     keep = None
     if tasks:
-        pred = task_predicate(expand_spec(tasks) or "")
+        pred = task_predicate(expand_spec(tasks) or "", group_of)
         keep = {t for m in chosen for t in b.tasks(m) if pred(t)}
         if not keep:
             raise HarnessError(f"no task matches --tasks {tasks!r}")
@@ -690,7 +694,7 @@ def fit(
     run_id: Annotated[Opt[str], typer.Option(help="store: only this run")] = None,
     cascade: Annotated[str, typer.Option(help="comma-separated cascade models, cheap first")] = "",
     providers: Annotated[Opt[str], typer.Option(help="models sold in the market (default: the cascade's)")] = None,
-    split: Annotated[Opt[str], typer.Option(help="fit only on tasks matching repo:/prefix:/regex:/ids:")] = None,
+    split: Annotated[Opt[str], typer.Option(help="fit only on tasks matching group:/prefix:/regex:/ids:")] = None,
     fit_budget: Annotated[Opt[float], typer.Option(help="USD the fit may spend observing each source")] = None,
     budget_hi: Annotated[
         Opt[float], typer.Option(help="largest per-task budget, USD (default: [analysis] budget_max_usd)")
@@ -708,17 +712,17 @@ def fit(
     budget_hi = config(ctx).analysis.budget_max_usd if budget_hi is None else budget_hi
     if len(names) < 2:
         raise HarnessError("--cascade needs at least two comma-separated models, cheap first")
-    banks = [Bank.read(p) for p in bank] if bank else [load_bank(ctx, None, domain, run_id, None)]
+    loaded = [load_bank(ctx, p, domain, run_id, None) for p in bank or [None]]
     lo, hi = parse_rates(rates)
     matrices, sources, prov_idx = [], [], []
-    for p, b in zip(bank or ["store"], banks, strict=True):
+    for p, (b, group_of) in zip(bank or ["store"], loaded, strict=True):
         order = resolve_models(b, names)
         prov = resolve_models(b, split_csv(providers)) if providers else order
         cols = list(dict.fromkeys(order + prov))
         prov_idx = [cols.index(m) for m in prov]
         mx = b.matrix(cols)
         if split:
-            mx = split_matrix(mx, task_predicate(expand_spec(split) or ""))[0]
+            mx = split_matrix(mx, task_predicate(expand_spec(split) or "", group_of))[0]
         matrices.append(mx)
         sources.append(str(p))
     first = matrices[0]

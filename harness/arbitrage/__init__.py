@@ -1,0 +1,1 @@
+"""The arbitrageur: strategies, the replay of recorded banks, and the run loop."""

@@ -1,0 +1,1 @@
+"""Collection: planning attempts, metering model calls, the attempt pipeline and the collector."""
