@@ -36,7 +36,7 @@ def candidates(n: int) -> list[tuple[object, Candidate, bool]]:
     tasks = list(CodeContestsSource().tasks({"source": "humaneval"}))
     pool = [(t, Candidate(answer=problems[t.id]["canonical_solution"]), True) for t in tasks]
     pool += [(t, Candidate(answer="    return None\n"), False) for t in tasks]
-    order = pool[: len(tasks)][: int(n * 0.8)] + pool[len(tasks):][: n - int(n * 0.8)]
+    order = pool[: len(tasks)][: int(n * 0.8)] + pool[len(tasks) :][: n - int(n * 0.8)]
     while len(order) < n:
         order += order[: n - len(order)]
     return order
@@ -72,10 +72,13 @@ def main() -> None:
 
     bare = [bare_run(python, p) for p in programs]
     expected = sum(e for _, _, e in items)
-    print(f"bare subprocess   : mean {1e3 * statistics.mean(bare):6.1f} ms  "
-          f"median {1e3 * statistics.median(bare):6.1f} ms")
-    modes = [iso] if args.isolation != "auto" else sorted({detect_isolation(i) for i in ISOLATIONS},
-                                                           key=ISOLATIONS.index)
+    print(
+        f"bare subprocess   : mean {1e3 * statistics.mean(bare):6.1f} ms  "
+        f"median {1e3 * statistics.median(bare):6.1f} ms"
+    )
+    modes = (
+        [iso] if args.isolation != "auto" else sorted({detect_isolation(i) for i in ISOLATIONS}, key=ISOLATIONS.index)
+    )
     for mode in modes:
         sand, ok = [], 0
         for p in programs:
@@ -83,9 +86,11 @@ def main() -> None:
             res = run_python(p, limits=limits, isolation=mode, site_packages=False)
             sand.append(time.perf_counter() - start)
             ok += res.ok
-        print(f"{mode:>17} : mean {1e3 * statistics.mean(sand):6.1f} ms  median {1e3 * statistics.median(sand):6.1f} ms"
-              f"  overhead {1e3 * (statistics.mean(sand) - statistics.mean(bare)):5.1f} ms/run "
-              f"({statistics.mean(sand) / statistics.mean(bare):.2f}x); {ok}/{len(items)} exited 0, {expected} expected")
+        print(
+            f"{mode:>17} : mean {1e3 * statistics.mean(sand):6.1f} ms  median {1e3 * statistics.median(sand):6.1f} ms"
+            f"  overhead {1e3 * (statistics.mean(sand) - statistics.mean(bare)):5.1f} ms/run "
+            f"({statistics.mean(sand) / statistics.mean(bare):.2f}x); {ok}/{len(items)} exited 0, {expected} expected"
+        )
 
     jobs = [(t, c, args.isolation) for t, c, _ in items]
     start = time.perf_counter()
@@ -99,8 +104,10 @@ def main() -> None:
     right = sum(v.correct == e for v, (_, _, e) in zip(parallel, items, strict=True))
     runs = sum(v.detail["public"]["run"] + v.detail["hidden"]["run"] for v in parallel)
     print(f"verifier serial : {len(jobs) / t_serial:6.1f} attempts/s ({t_serial:.1f} s, {runs} sandbox runs)")
-    print(f"verifier {args.workers} procs: {len(jobs) / t_parallel:6.1f} attempts/s ({t_parallel:.1f} s); "
-          f"verdicts agree {agree}/{len(jobs)}, correct as expected {right}/{len(jobs)}")
+    print(
+        f"verifier {args.workers} procs: {len(jobs) / t_parallel:6.1f} attempts/s ({t_parallel:.1f} s); "
+        f"verdicts agree {agree}/{len(jobs)}, correct as expected {right}/{len(jobs)}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, str(SUPPORT / "fakeserver.py"), str(latency)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(SUPPORT / "fakeserver.py"), str(latency)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     api_base = proc.stdout.readline().strip()
     if not api_base.startswith("http"):
@@ -56,8 +57,13 @@ def bare_loop(api_base: str, n: int, concurrency: int) -> tuple[float, float]:
         async def one(i: int) -> None:
             async with sem:
                 await litellm.acompletion(
-                    model="openai/fake-bench", api_base=api_base, api_key="sk-bench", timeout=30,
-                    max_retries=0, num_retries=0, max_tokens=50,
+                    model="openai/fake-bench",
+                    api_base=api_base,
+                    api_key="sk-bench",
+                    timeout=30,
+                    max_retries=0,
+                    num_retries=0,
+                    max_tokens=50,
                     messages=[{"role": "user", "content": f"[t{i:05d} step 0] Compute: {i}+{2 * i + 1}"}],
                 )
 
@@ -76,7 +82,7 @@ def harness_run(api_base: str, n: int, concurrency: int, workdir: Path) -> dict:
     site = toy_site(workdir / "site")
     (workdir / "harness.toml").write_text(f"""
 [store]
-path = "{workdir / 'store.sqlite'}"
+path = "{workdir / "store.sqlite"}"
 
 [models.bench]
 route = "openai/fake-bench"
@@ -92,12 +98,34 @@ concurrency = {concurrency}
 options = {{ count = {n} }}
 """)
     others = {ep.name for ep in __import__("importlib.metadata").metadata.entry_points(group="harness")}
-    env = {**os.environ, "BENCH_FAKE_KEY": "sk-bench", "PYTHONPATH": str(site),
-           "HARNESS_BLOCK_PLUGINS": ",".join(others - {"providers", "strategies", "toy"})}
+    env = {
+        **os.environ,
+        "BENCH_FAKE_KEY": "sk-bench",
+        "PYTHONPATH": str(site),
+        "HARNESS_BLOCK_PLUGINS": ",".join(others - {"providers", "strategies", "toy"}),
+    }
     out = subprocess.run(
-        [sys.executable, "-m", "harness", "--config", str(workdir / "harness.toml"), "collect", "--domain", "toy",
-         "--models", "bench", "--attempts", "1", "--concurrency", str(concurrency), "--json"],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "--config",
+            str(workdir / "harness.toml"),
+            "collect",
+            "--domain",
+            "toy",
+            "--models",
+            "bench",
+            "--attempts",
+            "1",
+            "--concurrency",
+            str(concurrency),
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if out.returncode != 0:
         raise SystemExit(f"harness collect failed: {out.stderr}")
@@ -128,11 +156,20 @@ def null_provider_overhead(n: int, concurrency: int, workdir: Path) -> dict:
     plugin.register_providers = hookimpl(lambda register: register(Instant()))  # type: ignore[attr-defined]
     plugin.register_providers.__name__ = "register_providers"
     count_prompt_tokens("openai/x", [Message("user", "warm up litellm's tokenizer")])
-    cfg = parse_config({
-        "models": {"m": {"route": "openai/x", "provider": "instant", "input_cost_per_mtok": 1.0,
-                         "output_cost_per_mtok": 2.0, "concurrency": concurrency}},
-        "domains": {"toy": {"options": {"count": n}}},
-    })
+    cfg = parse_config(
+        {
+            "models": {
+                "m": {
+                    "route": "openai/x",
+                    "provider": "instant",
+                    "input_cost_per_mtok": 1.0,
+                    "output_cost_per_mtok": 2.0,
+                    "concurrency": concurrency,
+                }
+            },
+            "domains": {"toy": {"options": {"count": n}}},
+        }
+    )
     os.environ["HARNESS_DISABLE_PLUGINS"] = "1"
     registry = load_plugins(extra=[("toy", toy_domain), ("instant", plugin)])
     store = Store(workdir / "instant.sqlite")
@@ -149,15 +186,28 @@ def store_writes(n: int, batch: int, workdir: Path) -> float:
     workdir.mkdir(parents=True, exist_ok=True)
     store = Store(workdir / "writes.sqlite")
     rows = [
-        Attempt(domain="bench", task_id=f"t{i:06d}", model="m", fingerprint="f", index=0,
-                verdict="passed" if i % 3 else "failed", cost_usd=3.6e-5, run_id="bench", input_tokens=20,
-                output_tokens=8, latency_s=0.02, params={"route": "openai/x"}, detail={"calls": 1},
-                prompt=f"Compute: {i}+{i}", response=f"ANSWER: {2 * i}")
+        Attempt(
+            domain="bench",
+            task_id=f"t{i:06d}",
+            model="m",
+            fingerprint="f",
+            index=0,
+            verdict="passed" if i % 3 else "failed",
+            cost_usd=3.6e-5,
+            run_id="bench",
+            input_tokens=20,
+            output_tokens=8,
+            latency_s=0.02,
+            params={"route": "openai/x"},
+            detail={"calls": 1},
+            prompt=f"Compute: {i}+{i}",
+            response=f"ANSWER: {2 * i}",
+        )
         for i in range(n)
     ]
     t = time.perf_counter()
     for k in range(0, n, batch):
-        store.record(rows[k:k + batch])
+        store.record(rows[k : k + batch])
     elapsed = time.perf_counter() - t
     store.close()
     return n / elapsed
@@ -177,8 +227,12 @@ def main() -> None:
             work = Path(tmp)
             runs = []
             for r in range(args.repeat):  # alternate, keep the best of each (the machine is shared)
-                runs.append((bare_loop(api_base, args.n, args.concurrency),
-                             harness_run(api_base, args.n, args.concurrency, work / f"h{r}")))
+                runs.append(
+                    (
+                        bare_loop(api_base, args.n, args.concurrency),
+                        harness_run(api_base, args.n, args.concurrency, work / f"h{r}"),
+                    )
+                )
             bare_wall, bare_cpu = min(b for b, _ in runs)
             summary = min((h for _, h in runs), key=lambda h: h["elapsed_s"])
             instant = null_provider_overhead(args.n, args.concurrency, work)
@@ -191,18 +245,28 @@ def main() -> None:
     n = args.n
     h_wall, h_cpu = summary["elapsed_s"], summary["cpu_s"]
     assert summary["done"] == n, summary
-    print(f"fake server latency {args.latency * 1000:.0f} ms, {n} attempts, concurrency {args.concurrency}, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"fake server latency {args.latency * 1000:.0f} ms, {n} attempts, concurrency {args.concurrency}, "
+        f"{os.cpu_count()} cores"
+    )
     print(f"bare litellm.acompletion loop : {n / bare_wall:8.1f} attempts/s   ({bare_cpu / n * 1000:.2f} ms CPU each)")
-    print(f"harness collect               : {n / h_wall:8.1f} attempts/s   ({h_cpu / n * 1000:.2f} ms CPU each, "
-          f"main process; {summary['store_transactions']} store transactions)")
-    print(f"harness overhead per attempt  : {(h_wall - bare_wall) / n * 1000:8.2f} ms wall   "
-          f"{(h_cpu - bare_cpu) / n * 1000:.2f} ms CPU   (target < 2 ms)")
-    print(f"pipeline alone (instant provider): {instant['cpu_s'] / n * 1000:.2f} ms CPU and "
-          f"{instant['elapsed_s'] / n * 1000:.2f} ms wall per attempt (prompt, token count, reservation, "
-          "verification in a worker, store)")
-    print(f"store writes                  : {writes:8.0f} attempts/s in batches of 64, "
-          f"{writes_big:.0f}/s in batches of 512")
+    print(
+        f"harness collect               : {n / h_wall:8.1f} attempts/s   ({h_cpu / n * 1000:.2f} ms CPU each, "
+        f"main process; {summary['store_transactions']} store transactions)"
+    )
+    print(
+        f"harness overhead per attempt  : {(h_wall - bare_wall) / n * 1000:8.2f} ms wall   "
+        f"{(h_cpu - bare_cpu) / n * 1000:.2f} ms CPU   (target < 2 ms)"
+    )
+    print(
+        f"pipeline alone (instant provider): {instant['cpu_s'] / n * 1000:.2f} ms CPU and "
+        f"{instant['elapsed_s'] / n * 1000:.2f} ms wall per attempt (prompt, token count, reservation, "
+        "verification in a worker, store)"
+    )
+    print(
+        f"store writes                  : {writes:8.0f} attempts/s in batches of 64, "
+        f"{writes_big:.0f}/s in batches of 512"
+    )
 
 
 if __name__ == "__main__":

@@ -61,13 +61,22 @@ def main() -> int:
     from llama_cpp import Llama
 
     threads = rt.thread_count()
-    bare = Llama(model_path=str(path), n_ctx=rt.context_size(), n_threads=threads, n_threads_batch=threads,
-                 verbose=False)
+    bare = Llama(
+        model_path=str(path), n_ctx=rt.context_size(), n_threads=threads, n_threads_batch=threads, verbose=False
+    )
     register_route()
     import litellm
 
-    cfg = ModelConfig(name=name, provider="local", route=route, input_cost_per_mtok=0.15,
-                      output_cost_per_mtok=0.60, temperature=0.0, max_tokens=args.tokens, seed=0)
+    cfg = ModelConfig(
+        name=name,
+        provider="local",
+        route=route,
+        input_cost_per_mtok=0.15,
+        output_cost_per_mtok=0.60,
+        temperature=0.0,
+        max_tokens=args.tokens,
+        seed=0,
+    )
     provider = LocalProvider()
     request = {"max_tokens": args.tokens, "temperature": 0.0, "seed": 0}
 
@@ -113,32 +122,50 @@ def main() -> int:
     overhead_ms = statistics.median((w - g) * 1000 for w, g in timed)
     inside = sum(g for _, g in timed) / sum(w for w, _ in timed)
     result = {
-        "model": name, "threads": threads, "n_ctx": rt.context_size(), "completion_tokens": args.tokens,
-        "rounds": args.rounds, "assemble_or_verify_s": round(assemble_s, 3), "load_s": round(load_s, 3),
+        "model": name,
+        "threads": threads,
+        "n_ctx": rt.context_size(),
+        "completion_tokens": args.tokens,
+        "rounds": args.rounds,
+        "assemble_or_verify_s": round(assemble_s, 3),
+        "load_s": round(load_s, 3),
         "tokens_per_s": {k: [round(x, 2) for x in v] for k, v in rate.items()},
         "median_tokens_per_s": {k: round(v, 2) for k, v in med.items()},
         "best_tokens_per_s": {k: round(v, 2) for k, v in best.items()},
-        "litellm_vs_bare": round(ratio, 4), "provider_vs_bare": round(best["provider"] / best["bare"], 4),
+        "litellm_vs_bare": round(ratio, 4),
+        "provider_vs_bare": round(best["provider"] / best["bare"], 4),
         "litellm_vs_bare_median": round(med["litellm"] / med["bare"], 4),
-        "litellm_overhead_ms_per_call": round(overhead_ms, 2), "litellm_time_in_llama_cpp": round(inside, 4),
-        "identical_outputs": same_text, "target": TARGET, "meets_target": ratio >= TARGET,
+        "litellm_overhead_ms_per_call": round(overhead_ms, 2),
+        "litellm_time_in_llama_cpp": round(inside, 4),
+        "identical_outputs": same_text,
+        "target": TARGET,
+        "meets_target": ratio >= TARGET,
         "load_average": os.getloadavg()[0],
     }
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"model {name}: {threads} threads, n_ctx {rt.context_size()}, {args.tokens} tokens x "
-              f"{args.rounds} rounds (greedy; outputs identical across paths: {same_text})")
+        print(
+            f"model {name}: {threads} threads, n_ctx {rt.context_size()}, {args.tokens} tokens x "
+            f"{args.rounds} rounds (greedy; outputs identical across paths: {same_text})"
+        )
         print(f"weights ready in {assemble_s:.2f} s (first use assembles and hashes), model loaded in {load_s:.2f} s")
-        for k, label in (("bare", "bare llama-cpp-python"), ("litellm", "litellm.acompletion local/"),
-                         ("provider", "harness LocalProvider")):
+        for k, label in (
+            ("bare", "bare llama-cpp-python"),
+            ("litellm", "litellm.acompletion local/"),
+            ("provider", "harness LocalProvider"),
+        ):
             runs_txt = ", ".join(f"{x:.1f}" for x in rate[k])
             print(f"  {label:28s} best {best[k]:6.1f} tok/s  median {med[k]:6.1f}  ({runs_txt})")
-        print(f"litellm / bare = {ratio:.1%} best-of (target >= {TARGET:.0%}: {'met' if ratio >= TARGET else 'NOT met'}), "
-              f"{result['litellm_vs_bare_median']:.1%} median; provider / bare = {result['provider_vs_bare']:.1%}; "
-              f"1-min load average {result['load_average']:.2f}")
-        print(f"litellm route overhead outside llama.cpp: {overhead_ms:.1f} ms per call (median); "
-              f"{inside:.2%} of the litellm path's wall time is llama.cpp generation (load-independent check)")
+        print(
+            f"litellm / bare = {ratio:.1%} best-of (target >= {TARGET:.0%}: {'met' if ratio >= TARGET else 'NOT met'}), "
+            f"{result['litellm_vs_bare_median']:.1%} median; provider / bare = {result['provider_vs_bare']:.1%}; "
+            f"1-min load average {result['load_average']:.2f}"
+        )
+        print(
+            f"litellm route overhead outside llama.cpp: {overhead_ms:.1f} ms per call (median); "
+            f"{inside:.2%} of the litellm path's wall time is llama.cpp generation (load-independent check)"
+        )
     return 0
 
 

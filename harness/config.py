@@ -91,8 +91,13 @@ class DomainConfig(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
     def as_options(self) -> dict[str, Any]:
-        base = {"source": self.source, "solver": self.solver, "verifier": self.verifier, "split": self.split,
-                "limit": self.limit}
+        base = {
+            "source": self.source,
+            "solver": self.solver,
+            "verifier": self.verifier,
+            "split": self.split,
+            "limit": self.limit,
+        }
         return {**{k: v for k, v in base.items() if v is not None}, **self.options}
 
 
@@ -202,9 +207,7 @@ def parse_config(data: dict[str, Any], where: str = "harness.toml") -> Config:
         raise ConfigError(f"{where}: unknown key 'path' (remove it or check its spelling)")
     models = data.get("models")
     if isinstance(models, dict):
-        data["models"] = {
-            n: ({**m, "name": n} if isinstance(m, dict) else m) for n, m in models.items()
-        }
+        data["models"] = {n: ({**m, "name": n} if isinstance(m, dict) else m) for n, m in models.items()}
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

@@ -34,8 +34,13 @@ NAMED_KINDS = ("domains", "providers", "strategies", "bank_formats")
 COMPONENT_KINDS = ("task_sources", "solvers", "verifiers")
 KINDS = ("domains", *COMPONENT_KINDS, "providers", "strategies", "bank_formats")
 _SINGULAR = {
-    "domains": "domain", "task_sources": "task source", "solvers": "solver", "verifiers": "verifier",
-    "providers": "provider", "strategies": "strategy", "bank_formats": "bank format",
+    "domains": "domain",
+    "task_sources": "task source",
+    "solvers": "solver",
+    "verifiers": "verifier",
+    "providers": "provider",
+    "strategies": "strategy",
+    "bank_formats": "bank format",
 }
 #: The ``[domains.<d>]`` key that picks each component, and the Domain field holding its default.
 _COMPONENT_FIELD = {"task_sources": "source", "solvers": "solver", "verifiers": "verifier"}
@@ -175,8 +180,11 @@ class Registry:
         chosen = {kind: self._choose(domain, kind, opts) for kind in COMPONENT_KINDS}
         return DomainSetup(
             domain=domain,
-            source=chosen["task_sources"][1], solver=chosen["solvers"][1], verifier=chosen["verifiers"][1],
-            source_name=chosen["task_sources"][0], solver_name=chosen["solvers"][0],
+            source=chosen["task_sources"][1],
+            solver=chosen["solvers"][1],
+            verifier=chosen["verifiers"][1],
+            source_name=chosen["task_sources"][0],
+            solver_name=chosen["solvers"][0],
             verifier_name=chosen["verifiers"][0],
         )
 

@@ -199,9 +199,7 @@ class Provider(Protocol):
 
     name: str
 
-    async def complete(
-        self, model: Any, messages: Sequence[Message], **params: Any
-    ) -> Completion: ...
+    async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion: ...
 
 
 @dataclass(frozen=True)
@@ -229,4 +227,3 @@ class Strategy(Protocol):
     def fit(self, bank: Any, options: Mapping[str, Any]) -> None: ...
 
     def plan(self, task: Task) -> Plan: ...
-

@@ -41,14 +41,23 @@ def entry_point_plugin(tmp_path: Path) -> Callable[[str, str], Path]:
     return make
 
 
-def run_harness(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                pythonpath: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_harness(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    pythonpath: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess."""
     full_env = {**os.environ, **(env or {})}
     if pythonpath is not None:
         full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), full_env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+        [sys.executable, "-m", "harness", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
 

@@ -31,17 +31,21 @@ def test_swebench_files_import_as_500_tasks_per_run(swebench_eval: Path) -> None
     for model in bank.models:
         assert len(bank.tasks(model)) == 500
         assert all(e.n == 1 for e in bank.entries[model].values())
-    raw = json.loads((swebench_eval / "bash-only" / "20250807_mini-v1.7.0_gpt-5" / "per_instance_details.json").read_text())
+    raw = json.loads(
+        (swebench_eval / "bash-only" / "20250807_mini-v1.7.0_gpt-5" / "per_instance_details.json").read_text()
+    )
     gpt5 = bank.entries["20250807_mini-v1.7.0_gpt-5"]
     assert sum(e.c for e in gpt5.values()) == sum(r["resolved"] for r in raw.values()) == 325
     assert gpt5["astropy__astropy-12907"] == BankEntry(raw["astropy__astropy-12907"]["cost"], (1,))
 
 
 def test_matrix_is_the_intersection_sorted(tmp_path: Path) -> None:
-    bank = Bank({
-        "a": {"t2": BankEntry(0.1, (1, 0)), "t1": BankEntry(0.2, (0,)), "t3": BankEntry(0.3, ())},
-        "b": {"t1": BankEntry(1.0, (1, 1, 1)), "t2": BankEntry(2.0, (0, 0))},
-    })
+    bank = Bank(
+        {
+            "a": {"t2": BankEntry(0.1, (1, 0)), "t1": BankEntry(0.2, (0,)), "t3": BankEntry(0.3, ())},
+            "b": {"t1": BankEntry(1.0, (1, 1, 1)), "t2": BankEntry(2.0, (0, 0))},
+        }
+    )
     m = bank.matrix(["b", "a"])
     assert m.tasks == ("t1", "t2") and m.models == ("b", "a")
     np.testing.assert_array_equal(m.n, [[3, 1], [2, 2]])
@@ -55,10 +59,15 @@ def test_matrix_is_the_intersection_sorted(tmp_path: Path) -> None:
 def test_jsonl_round_trip_through_the_store_is_identical(tmp_path: Path, swebench_eval: Path) -> None:
     # store -> export -> import into a fresh store -> export: byte-identical files
     with Store(tmp_path / "one.sqlite") as st:
-        st.record([
-            Attempt("math", f"q{i}", "cheap", "fp", k, "passed" if (i + k) % 3 else "failed", 0.001 * (k + 1) + i * 1e-4)
-            for i in range(20) for k in range(5)
-        ])
+        st.record(
+            [
+                Attempt(
+                    "math", f"q{i}", "cheap", "fp", k, "passed" if (i + k) % 3 else "failed", 0.001 * (k + 1) + i * 1e-4
+                )
+                for i in range(20)
+                for k in range(5)
+            ]
+        )
         st.record([Attempt("math", f"q{i}", "dear", "fp", 0, "passed", 0.1) for i in range(20)])
         first = st.bank(domain="math")
     first.write_jsonl(tmp_path / "bank1")

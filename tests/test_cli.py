@@ -32,7 +32,9 @@ def test_unknown_command_and_bad_option_exit_2(capsys) -> None:
 
 def test_import_then_export_the_swebench_data(tmp_path: Path, swebench_eval: Path, config_file, capsys) -> None:
     cfg = config_file("[store]\npath = 'store.sqlite'\n")
-    code, out, err = _main(["--config", str(cfg), "import", str(swebench_eval), "--domain", "swebench", "--json"], capsys)
+    code, out, err = _main(
+        ["--config", str(cfg), "import", str(swebench_eval), "--domain", "swebench", "--json"], capsys
+    )
     assert code == 0, err
     summary = json.loads(out)
     assert set(summary["models"].values()) == {500}
@@ -40,8 +42,20 @@ def test_import_then_export_the_swebench_data(tmp_path: Path, swebench_eval: Pat
     # importing again pays nothing and adds nothing
     code, out, _ = _main(["--config", str(cfg), "import", str(swebench_eval), "--domain", "swebench", "--json"], capsys)
     assert json.loads(out)["attempts_added"] == 0
-    code, out, err = _main(["--config", str(cfg), "export", "--domain", "swebench", "--out", str(tmp_path / "bank"),
-                            "--models", "20250807_mini-v1.7.0_gpt-5,20250807_mini-v1.7.0_gpt-5-mini"], capsys)
+    code, out, err = _main(
+        [
+            "--config",
+            str(cfg),
+            "export",
+            "--domain",
+            "swebench",
+            "--out",
+            str(tmp_path / "bank"),
+            "--models",
+            "20250807_mini-v1.7.0_gpt-5,20250807_mini-v1.7.0_gpt-5-mini",
+        ],
+        capsys,
+    )
     assert code == 0, err
     lines = (tmp_path / "bank" / "20250807_mini-v1.7.0_gpt-5.jsonl").read_text().splitlines()
     assert len(lines) == 500

@@ -29,12 +29,18 @@ def test_default_config_is_valid_and_offline() -> None:
     ("body", "message"),
     [
         ("colour = 1\n", "unknown key 'colour'"),
-        ("[models.a]\nroute = 'x'\nmax_tokens = 'many'\n", "key 'models.a.max_tokens': expected an integer (got 'many')"),
+        (
+            "[models.a]\nroute = 'x'\nmax_tokens = 'many'\n",
+            "key 'models.a.max_tokens': expected an integer (got 'many')",
+        ),
         ("[models.a]\nmax_tokens = 5\n", "key 'models.a.route': expected a value (it is required)"),
         ("[models.a]\nroute = 'x'\ntemperatur = 0.5\n", "unknown key 'models.a.temperatur'"),
         ("[market]\npricing = 'free'\n", "key 'market.pricing': expected one of 'per_task' or 'per_solution'"),
         ("[market]\nproviders = ['ghost']\n", "market.providers names 'ghost', which is not a [models.ghost] table"),
-        ("[models.a]\nroute = 'x'\ninput_cost_per_mtok = 1.0\n", "set both input_cost_per_mtok and output_cost_per_mtok"),
+        (
+            "[models.a]\nroute = 'x'\ninput_cost_per_mtok = 1.0\n",
+            "set both input_cost_per_mtok and output_cost_per_mtok",
+        ),
         ("[models.a]\nroute = 'x'\ntimeout_s = -1\n", "key 'models.a.timeout_s': expected greater than 0"),
         ("[store]\npath = 3\n", "key 'store.path': expected a string (got 3)"),
         ("[domains.math]\nlimit = 'ten'\n", "key 'domains.math.limit': expected an integer"),
@@ -53,7 +59,8 @@ def test_config_errors_are_one_line_naming_file_and_key(config_file, body: str, 
 
 
 def test_config_sections_parse_into_typed_objects(config_file) -> None:
-    cfg = load_config(config_file("""
+    cfg = load_config(
+        config_file("""
         [models."m.1"]
         route = "openai/fake"
         input_cost_per_mtok = 1
@@ -72,11 +79,17 @@ def test_config_sections_parse_into_typed_objects(config_file) -> None:
         [run]
         domain = "math"
         budget_usd = 0.25
-    """))
+    """)
+    )
     m = cfg.model("m.1")
     assert m.name == "m.1" and m.output_cost_per_mtok == 2.5 and m.params == {"stop": ["END"]}
-    assert m.sampling == {"route": "openai/fake", "provider": "litellm", "temperature": 0.2,
-                          "max_tokens": 1024, "stop": ["END"]}
+    assert m.sampling == {
+        "route": "openai/fake",
+        "provider": "litellm",
+        "temperature": 0.2,
+        "max_tokens": 1024,
+        "stop": ["END"],
+    }
     assert cfg.market.pricing == "per_solution"
     assert cfg.store_path == Path(cfg.path).parent / "sub" / "store.sqlite"
     assert cfg.domain("math").as_options() == {"source": "generator", "limit": 7, "difficulty": 2}

@@ -148,7 +148,9 @@ def test_unknown_domain_lists_known(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_entry_point_plugin_is_discovered_by_the_cli(entry_point_plugin, harness_cli) -> None:
-    site = entry_point_plugin("thirdparty_toy", """
+    site = entry_point_plugin(
+        "thirdparty_toy",
+        """
         from harness import Domain, hookimpl
 
         class Src:
@@ -164,7 +166,8 @@ def test_entry_point_plugin_is_discovered_by_the_cli(entry_point_plugin, harness
         @hookimpl
         def register_domains(register):
             register(Domain("third-party-domain", Src(), Solver(), Verifier()))
-    """)
+    """,
+    )
     out = harness_cli("plugins", "--json", pythonpath=site)
     assert out.returncode == 0, out.stderr
     rows = {r["name"]: r for r in json.loads(out.stdout)}

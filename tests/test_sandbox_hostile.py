@@ -15,8 +15,9 @@ from harness.toolkit.sandbox import run_python as sandbox_run_python
 AVAILABLE = sorted({detect_isolation(i) for i in ISOLATIONS}, key=ISOLATIONS.index)
 #: modes that promise a private network (and, for bwrap, a private filesystem)
 NETWORK_ISOLATED = [i for i in AVAILABLE if i != "rlimits"]
-SHORT = Limits(wall_s=2.0, cpu_s=1.0, memory_bytes=256 * 1024 * 1024, processes=16,
-               stdout_bytes=1 << 20, stderr_bytes=1 << 16)
+SHORT = Limits(
+    wall_s=2.0, cpu_s=1.0, memory_bytes=256 * 1024 * 1024, processes=16, stdout_bytes=1 << 20, stderr_bytes=1 << 16
+)
 
 
 USED_UIDS: set[int] = set()
@@ -65,8 +66,14 @@ def test_detects_bwrap_when_it_works():
     assert best in ISOLATIONS
     bwrap = shutil.which("bwrap")
     if bwrap and shutil.which("setpriv"):
-        works = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"],
-                               capture_output=True, timeout=30).returncode == 0
+        works = (
+            subprocess.run(
+                [bwrap, "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "true"],
+                capture_output=True,
+                timeout=30,
+            ).returncode
+            == 0
+        )
         assert (best == "bwrap") == works
 
 

@@ -28,8 +28,17 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_round_trip_keeps_every_field(store: Store) -> None:
-    a = _a(input_tokens=10, output_tokens=5, latency_s=0.5, correct=False, params={"temperature": 0.7},
-           detail={"tests": [1, 2]}, prompt="Q?", response="A.", error_kind=None)
+    a = _a(
+        input_tokens=10,
+        output_tokens=5,
+        latency_s=0.5,
+        correct=False,
+        params={"temperature": 0.7},
+        detail={"tests": [1, 2]},
+        prompt="Q?",
+        response="A.",
+        error_kind=None,
+    )
     store.record([a])
     got = store.get(a.key)
     assert got == a
@@ -124,8 +133,7 @@ def test_kill_9_mid_write_loses_nothing_committed_and_corrupts_nothing(tmp_path:
     script = tmp_path / "writer.py"
     script.write_text(textwrap.dedent(WRITER))
     for round_ in range(3):
-        proc = subprocess.Popen([sys.executable, str(script), str(db), str(batch)], stdout=subprocess.PIPE,
-                                text=True)
+        proc = subprocess.Popen([sys.executable, str(script), str(db), str(batch)], stdout=subprocess.PIPE, text=True)
         committed = 0
         deadline = time.time() + 30
         while committed < 20 + 10 * round_ and time.time() < deadline:

@@ -73,9 +73,7 @@ class ReplayProvider:
             raise HarnessError("the replay provider has no bank: pass one with --replay BANK")
         tasks = self.bank.entries.get(model)
         if tasks is None:
-            raise HarnessError(
-                f"model {model!r} is not in the replay bank (it has: {', '.join(self.bank.models)})"
-            )
+            raise HarnessError(f"model {model!r} is not in the replay bank (it has: {', '.join(self.bank.models)})")
         entry = tasks.get(task_id)
         if entry is None:
             raise HarnessError(f"task {task_id!r} has no recorded attempts of model {model!r} in the replay bank")

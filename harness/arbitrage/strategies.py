@@ -45,9 +45,7 @@ class Cascade:
         try:
             parsed = tuple(Stage(str(m), float(t)) for m, t in stages)  # type: ignore[union-attr]
         except (TypeError, ValueError):
-            raise HarnessError(
-                "strategy 'cascade' needs options stages=[[model, threshold_usd], ...]"
-            ) from None
+            raise HarnessError("strategy 'cascade' needs options stages=[[model, threshold_usd], ...]") from None
         if not parsed or any(s.threshold_usd < 0 for s in parsed):
             raise HarnessError("strategy 'cascade' needs at least one stage and thresholds >= 0")
         self._plan = Plan(parsed)

@@ -82,9 +82,7 @@ class Bank:
         chosen = list(models)
         missing = [m for m in chosen if m not in self.entries]
         if missing:
-            raise HarnessError(
-                f"model(s) {', '.join(missing)} not in the bank (it has: {', '.join(self.models)})"
-            )
+            raise HarnessError(f"model(s) {', '.join(missing)} not in the bank (it has: {', '.join(self.models)})")
         return Bank({m: self.entries[m] for m in chosen})
 
     def matrix(self, models: Iterable[str] | None = None, tasks: Iterable[str] | None = None) -> BankMatrix:

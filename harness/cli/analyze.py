@@ -179,14 +179,13 @@ def summary(a: Analysis) -> dict[str, Any]:
                 "competitive_price": _num(cp),
             }
             for r, m, q, g, om, cp in zip(
-                rr, *(a.at(x) for x in (a.market, a.arbitrageur, a.margins, a.oracle_margins,
-                                        a.competition.final_price)), strict=True
+                rr,
+                *(a.at(x) for x in (a.market, a.arbitrageur, a.margins, a.oracle_margins, a.competition.final_price)),
+                strict=True,
             )
         ],
-        "shares": {
-            name: [_num(x) for x in a.at(a.shares.with_arbitrage[i])] for i, name in enumerate(a.shares.names)
-        },
-    }  # fmt: skip
+        "shares": {name: [_num(x) for x in a.at(a.shares.with_arbitrage[i])] for i, name in enumerate(a.shares.names)},
+    }
     if a.entry is not None:
         out["entry"] = entry_summary(a, a.entry)
     if a.gatekept is not None:
@@ -259,8 +258,11 @@ def _gate_columns(ch: MarketChange) -> dict[str, np.ndarray]:
     """Market price, arbitrageur price and margin per target, open and gatekept."""
     out = {}
     for side, res, s in (("open", ch.before, ch.shares_before), ("gatekept", ch.after, ch.shares_after)):
-        out |= {f"market_price_{side}": s.market, f"arbitrageur_price_{side}": s.arbitrageur,
-                f"margin_{side}": res.best_margins}  # fmt: skip
+        out |= {
+            f"market_price_{side}": s.market,
+            f"arbitrageur_price_{side}": s.arbitrageur,
+            f"margin_{side}": res.best_margins,
+        }
     return out
 
 
@@ -291,8 +293,14 @@ def print_summary(a: Analysis) -> None:
         t.add_column(col, justify="left" if col == "model" else "right")
     label = display_names([m.name for m in a.models] + list(a.shares.names))
     for m in a.models:
-        t.add_row(label[m.name], str(m.tasks), str(m.attempts), f"{m.pass_at_1:.3f}", f"{m.coverage:.3f}",
-                  f"{m.mean_cost:.4g}")  # fmt: skip
+        t.add_row(
+            label[m.name],
+            str(m.tasks),
+            str(m.attempts),
+            f"{m.pass_at_1:.3f}",
+            f"{m.coverage:.3f}",
+            f"{m.mean_cost:.4g}",
+        )
     console.print(t)
     b0 = float(a.curves.budgets[0])
     if b0 < a.options.budget_lo * (1 - 1e-9):
@@ -336,8 +344,13 @@ def print_summary(a: Analysis) -> None:
             t.add_column(col, justify="right")
         for r in a.robust:
             lo, hi = r.band
-            t.add_row("full" if r.fit_budget is None else f"${r.fit_budget:g}", f"{r.mean:.3f}",
-                      f"{lo:.3f}-{hi:.3f}", f"{r.best_in_domain:.3f}", f"{r.observed_tasks.mean():.0f}")  # fmt: skip
+            t.add_row(
+                "full" if r.fit_budget is None else f"${r.fit_budget:g}",
+                f"{r.mean:.3f}",
+                f"{lo:.3f}-{hi:.3f}",
+                f"{r.best_in_domain:.3f}",
+                f"{r.observed_tasks.mean():.0f}",
+            )
         console.print(t)
 
 
@@ -358,8 +371,13 @@ def print_entry(a: Analysis, ch: MarketChange) -> None:
         for n in names:
             v = tables[n]
             who = label[n] + ("*" if n == e else "")
-            t.add_row(f"{r:.3f}" if n == names[0] else "", who, *(_fmt(v[k][i], 3) for k in v),
-                      _fmt(v["after_with"][i] - v["before_with"][i], 3), end_section=n == names[-1])  # fmt: skip
+            t.add_row(
+                f"{r:.3f}" if n == names[0] else "",
+                who,
+                *(_fmt(v[k][i], 3) for k in v),
+                _fmt(v["after_with"][i] - v["before_with"][i], 3),
+                end_section=n == names[-1],
+            )
     console.print(t)
 
 
@@ -370,8 +388,7 @@ def print_gatekeeping(a: Analysis, ch: MarketChange) -> None:
         title=f"Gatekeeping {g}: not sold, the arbitrageur runs its own (prices in USD per task)",
         caption="open = every provider sold; gated = without the withheld model; arb = arbitrageur's cost",
     )
-    for col in ("solve rate", "open market", "open arb", "open margin", "gated market", "gated arb",
-                "gated margin"):  # fmt: skip
+    for col in ("solve rate", "open market", "open arb", "open margin", "gated market", "gated arb", "gated margin"):
         t.add_column(col, justify="right")
     cols = [a.at(v) for v in _gate_columns(ch).values()]
     for i, r in enumerate(a.report_rates):
@@ -402,34 +419,79 @@ def write_outputs(a: Analysis, out: Path) -> list[Path]:
             w.writerows(rows)
         files.append(path)
 
-    table("models.csv", ["model", "tasks", "attempts", "pass_at_1", "coverage", "usd_per_attempt"],
-          [[m.name, m.tasks, m.attempts, m.pass_at_1, m.coverage, m.mean_cost] for m in a.models])  # fmt: skip
+    table(
+        "models.csv",
+        ["model", "tasks", "attempts", "pass_at_1", "coverage", "usd_per_attempt"],
+        [[m.name, m.tasks, m.attempts, m.pass_at_1, m.coverage, m.mean_cost] for m in a.models],
+    )
     P, E = a.curves.pass_curves(), a.curves.spend_curves()
-    table("curves.csv", ["model", "budget_usd", "pass_rate", "expected_spend_usd"],
-          [[m, float(b), float(P[j, k]), float(E[j, k])] for j, m in enumerate(a.curves.models)
-           for k, b in enumerate(a.curves.budgets)])  # fmt: skip
+    table(
+        "curves.csv",
+        ["model", "budget_usd", "pass_rate", "expected_spend_usd"],
+        [
+            [m, float(b), float(P[j, k]), float(E[j, k])]
+            for j, m in enumerate(a.curves.models)
+            for k, b in enumerate(a.curves.budgets)
+        ],
+    )
     table(
         "prices.csv",
-        ["solve_rate", *[f"price_{p}" for p in a.providers], "market", "arbitrageur", "oracle", "margin",
-         "oracle_margin", "competitive_price"],
-        [[float(u), *a.provider_prices[:, i], a.market[i], a.arbitrageur[i], a.oracle[i], a.margins[i],
-          a.oracle_margins[i], a.competition.final_price[i]] for i, u in enumerate(a.targets)],
-    )  # fmt: skip
-    table("search.csv", [*[f"threshold_{m}" for m in a.cascade], "mean_margin"],
-          [[*row, obj] for row, obj in zip(a.search.allocations, a.search.objective, strict=True)])  # fmt: skip
-    table("shares.csv", ["solve_rate", "who", "share_without_arbitrage", "share_with_arbitrage"],
-          [[float(u), name, a.shares.without[k, i], a.shares.with_arbitrage[k, i]]
-           for i, u in enumerate(a.targets) for k, name in enumerate(a.shares.names)])  # fmt: skip
-    table("spend.csv", ["solve_rate", *[f"spend_{m}" for m in a.cascade]],
-          [[float(u), *a.spend[:, i]] for i, u in enumerate(a.targets)])  # fmt: skip
-    table("competition.csv", ["round", *[f"price_at_{r:.3f}" for r in a.report_rates]],
-          [[r, *row] for r, row in enumerate(a.at(a.competition.price))])  # fmt: skip
+        [
+            "solve_rate",
+            *[f"price_{p}" for p in a.providers],
+            "market",
+            "arbitrageur",
+            "oracle",
+            "margin",
+            "oracle_margin",
+            "competitive_price",
+        ],
+        [
+            [
+                float(u),
+                *a.provider_prices[:, i],
+                a.market[i],
+                a.arbitrageur[i],
+                a.oracle[i],
+                a.margins[i],
+                a.oracle_margins[i],
+                a.competition.final_price[i],
+            ]
+            for i, u in enumerate(a.targets)
+        ],
+    )
+    table(
+        "search.csv",
+        [*[f"threshold_{m}" for m in a.cascade], "mean_margin"],
+        [[*row, obj] for row, obj in zip(a.search.allocations, a.search.objective, strict=True)],
+    )
+    table(
+        "shares.csv",
+        ["solve_rate", "who", "share_without_arbitrage", "share_with_arbitrage"],
+        [
+            [float(u), name, a.shares.without[k, i], a.shares.with_arbitrage[k, i]]
+            for i, u in enumerate(a.targets)
+            for k, name in enumerate(a.shares.names)
+        ],
+    )
+    table(
+        "spend.csv",
+        ["solve_rate", *[f"spend_{m}" for m in a.cascade]],
+        [[float(u), *a.spend[:, i]] for i, u in enumerate(a.targets)],
+    )
+    table(
+        "competition.csv",
+        ["round", *[f"price_at_{r:.3f}" for r in a.report_rates]],
+        [[r, *row] for r, row in enumerate(a.at(a.competition.price))],
+    )
     if a.robust:
         rows = []
         for r in a.robust:
             mean, p5, p95 = r.margin_band()
-            rows += [["full" if r.fit_budget is None else r.fit_budget, float(u), mean[i], p5[i], p95[i]]
-                     for i, u in enumerate(r.targets)]  # fmt: skip
+            rows += [
+                ["full" if r.fit_budget is None else r.fit_budget, float(u), mean[i], p5[i], p95[i]]
+                for i, u in enumerate(r.targets)
+            ]
         table("robust.csv", ["fit_budget_usd", "solve_rate", "mean_margin", "p5", "p95"], rows)
     if a.entry is not None:
         ch = a.entry
@@ -437,14 +499,29 @@ def write_outputs(a: Analysis, out: Path) -> list[Path]:
         for n in _entry_names(ch):
             role = "profit" if n == PROFIT else "entrant" if n == a.options.entrant else "incumbent"
             v = list(_entry_table(ch, n).values())
-            rows += [[float(u), n, role, ch.shares_before.market[i], ch.shares_after.market[i], *(x[i] for x in v)]
-                     for i, u in enumerate(a.targets)]  # fmt: skip
-        table("entry.csv", ["solve_rate", "who", "role", "market_price_before", "market_price_after",
-                            *[f"share_{k}_arbitrage" for k in _entry_table(ch, PROFIT)]], rows)  # fmt: skip
+            rows += [
+                [float(u), n, role, ch.shares_before.market[i], ch.shares_after.market[i], *(x[i] for x in v)]
+                for i, u in enumerate(a.targets)
+            ]
+        table(
+            "entry.csv",
+            [
+                "solve_rate",
+                "who",
+                "role",
+                "market_price_before",
+                "market_price_after",
+                *[f"share_{k}_arbitrage" for k in _entry_table(ch, PROFIT)],
+            ],
+            rows,
+        )
     if a.gatekept is not None:
         cols = _gate_columns(a.gatekept)
-        table("gatekeeping.csv", ["solve_rate", *cols],
-              [[float(u), *(v[i] for v in cols.values())] for i, u in enumerate(a.targets)])  # fmt: skip
+        table(
+            "gatekeeping.csv",
+            ["solve_rate", *cols],
+            [[float(u), *(v[i] for v in cols.values())] for i, u in enumerate(a.targets)],
+        )
     files += _figures(a, out)
     return files
 
@@ -541,8 +618,10 @@ def _figures(a: Analysis, out: Path) -> list[Path]:
         ch = a.gatekept
         g = display_names(list(a.curves.models))[str(a.options.gatekeep)]
         fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
-        for side, res, s, color, lw in (("open market", ch.before, ch.shares_before, "C0", 3.0),
-                                        (f"{g} withheld", ch.after, ch.shares_after, "C3", 1.3)):  # fmt: skip
+        for side, res, s, color, lw in (
+            ("open market", ch.before, ch.shares_before, "C0", 3.0),
+            (f"{g} withheld", ch.after, ch.shares_after, "C3", 1.3),
+        ):
             ax.plot(u, s.market, "-", color=color, lw=lw, label=f"market price, {side}")
             ax.plot(u, s.arbitrageur, "--", color=color, lw=lw, label=f"arbitrageur's cost, {side}")
             bx.plot(u, res.best_margins, "-", color=color, lw=lw, label=side)
@@ -585,25 +664,25 @@ def analyze(
     ctx: typer.Context,
     bank: Annotated[
         Opt[Path], typer.Option(help="bank folder (<model>.jsonl) or SWE-bench evaluation files; default: the store")
-    ] = None,  # fmt: skip
+    ] = None,
     domain: Annotated[Opt[str], typer.Option(help="store: only this domain")] = None,
     run_id: Annotated[Opt[str], typer.Option(help="store: only this run")] = None,
     fingerprint: Annotated[Opt[str], typer.Option(help="store: only this configuration fingerprint")] = None,
     models: Annotated[Opt[str], typer.Option(help="comma-separated models to analyse (default: all)")] = None,
     tasks: Annotated[
         Opt[str], typer.Option(help="only tasks matching group:NAME / prefix:S / regex:P / ids:A|B / file:PATH")
-    ] = None,  # fmt: skip
+    ] = None,
     cascade: Annotated[Opt[str], typer.Option(help="cascade order (default: by cost per attempt)")] = None,
     providers: Annotated[Opt[str], typer.Option(help="models sold in the market (default: all)")] = None,
     budget_lo: Annotated[
         Opt[float], typer.Option(help="smallest per-task budget, USD (default: [analysis] budget_min_usd)")
-    ] = None,  # fmt: skip
+    ] = None,
     budget_hi: Annotated[
         Opt[float], typer.Option(help="largest per-task budget, USD (default: [analysis] budget_max_usd)")
-    ] = None,  # fmt: skip
+    ] = None,
     budget_points: Annotated[
         Opt[int], typer.Option(help="log-spaced budget points (default: [analysis] budget_points)")
-    ] = None,  # fmt: skip
+    ] = None,
     rates: Annotated[Opt[str], typer.Option(help="solve-rate range LO:HI (default 0.05:best provider)")] = None,
     rate_points: Annotated[int, typer.Option(help="target solve rates in the range")] = 100,
     report_rates: Annotated[Opt[str], typer.Option(help="comma-separated solve rates to tabulate")] = None,
@@ -615,14 +694,14 @@ def analyze(
     split: Annotated[
         Opt[str],
         typer.Option(help="robust fit on group:NAME / prefix:S / regex:P / ids:A|B, evaluated on the other tasks"),
-    ] = None,  # fmt: skip
+    ] = None,
     fit_bank: Annotated[
         Opt[list[str]],
         typer.Option(
             help="another domain's bank to fit on (repeatable), PATH or PATH::cheap,...,expensive "
             "naming its models in cascade order; the fit is evaluated on this bank"
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     fit_budget: Annotated[Opt[str], typer.Option(help="comma-separated fit budgets in USD ('none': full)")] = None,
     bootstraps: Annotated[int, typer.Option(help="bootstrap draws of the robust fit")] = 100,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
@@ -631,10 +710,10 @@ def analyze(
     undercut: Annotated[float, typer.Option(help="each undercut's fraction of the current price")] = 0.93,
     entrant: Annotated[
         Opt[str], typer.Option(help="market entry: shares without and with this model among the providers")
-    ] = None,  # fmt: skip
+    ] = None,
     gatekeep: Annotated[
         Opt[str], typer.Option(help="gatekeeping: this model is not sold but the arbitrageur still runs it")
-    ] = None,  # fmt: skip
+    ] = None,
     out: Annotated[Opt[Path], typer.Option("--out", "-o", help="folder for CSV tables and PNG figures")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
@@ -649,15 +728,29 @@ def analyze(
     opts = AnalysisOptions(
         cascade=tuple(resolve_models(b, split_csv(cascade))) if cascade else None,
         providers=tuple(resolve_models(b, split_csv(providers))) if providers else None,
-        budget_lo=budget_lo, budget_hi=budget_hi, budget_points=budget_points, rate_lo=lo, rate_hi=hi,
-        rate_points=rate_points, report_rates=parse_floats(report_rates, "--report-rates"), first_lo=first_lo,
-        first_hi=first_hi, first_points=first_points, values=values, cap=cap, split=expand_spec(split),
+        budget_lo=budget_lo,
+        budget_hi=budget_hi,
+        budget_points=budget_points,
+        rate_lo=lo,
+        rate_hi=hi,
+        rate_points=rate_points,
+        report_rates=parse_floats(report_rates, "--report-rates"),
+        first_lo=first_lo,
+        first_hi=first_hi,
+        first_points=first_points,
+        values=values,
+        cap=cap,
+        split=expand_spec(split),
         group_of=group_of,
-        fit_budgets=parse_budgets(fit_budget), bootstraps=bootstraps, seed=seed, competitors=competitors,
-        rounds=rounds, undercut=undercut,
+        fit_budgets=parse_budgets(fit_budget),
+        bootstraps=bootstraps,
+        seed=seed,
+        competitors=competitors,
+        rounds=rounds,
+        undercut=undercut,
         entrant=resolve_models(b, [entrant])[0] if entrant else None,
         gatekeep=resolve_models(b, [gatekeep])[0] if gatekeep else None,
-    )  # fmt: skip
+    )
     named = [m for m in (opts.entrant, opts.gatekeep) if m]
     for group in (opts.cascade or (), opts.providers or (), named):
         extra = [m for m in group if m not in chosen]
@@ -689,7 +782,7 @@ def fit(
     bank: Annotated[
         Opt[list[Path]],
         typer.Option(help="source bank(s); repeat for a worst case across domains (default: the store)"),
-    ] = None,  # fmt: skip
+    ] = None,
     domain: Annotated[Opt[str], typer.Option(help="store: only this domain")] = None,
     run_id: Annotated[Opt[str], typer.Option(help="store: only this run")] = None,
     cascade: Annotated[str, typer.Option(help="comma-separated cascade models, cheap first")] = "",
@@ -698,7 +791,7 @@ def fit(
     fit_budget: Annotated[Opt[float], typer.Option(help="USD the fit may spend observing each source")] = None,
     budget_hi: Annotated[
         Opt[float], typer.Option(help="largest per-task budget, USD (default: [analysis] budget_max_usd)")
-    ] = None,  # fmt: skip
+    ] = None,
     rates: Annotated[Opt[str], typer.Option(help="solve-rate range LO:HI")] = None,
     first_lo: Annotated[float, typer.Option(help="smallest nonzero threshold, USD")] = 0.01,
     first_hi: Annotated[float, typer.Option(help="largest finite threshold, USD")] = 0.5,
@@ -733,9 +826,15 @@ def fit(
     order = list(first.models[: len(names)])
     prov_names = tuple(first.models[i] for i in prov_idx)
     opts = AnalysisOptions(
-        providers=prov_names, budget_hi=budget_hi, rate_lo=lo, rate_hi=hi, first_lo=first_lo, first_hi=first_hi,
-        values=values, seed=seed,
-    )  # fmt: skip
+        providers=prov_names,
+        budget_hi=budget_hi,
+        rate_lo=lo,
+        rate_hi=hi,
+        first_lo=first_lo,
+        first_hi=first_hi,
+        values=values,
+        seed=seed,
+    )
     res = fit_strategy(matrices, order, opts, fit_budget)
     stages, left = [], budget_hi
     for m, t in zip(order, res.thresholds, strict=True):

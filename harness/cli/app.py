@@ -93,7 +93,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # an internal error: short message, traceback on request
         if debug:
             traceback.print_exc()
-        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-              file=sys.stderr)
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)

@@ -78,12 +78,14 @@ def export_bank(
                     frame.to_parquet(pq, index=False)
                     files.append(str(pq))
             else:
-                attempts = st.attempts(domain=domain, models=names or None, run_id=run_id, fingerprint=fingerprint,
-                                       with_text=True)
+                attempts = st.attempts(
+                    domain=domain, models=names or None, run_id=run_id, fingerprint=fingerprint, with_text=True
+                )
                 files = [str(p) for p in formats[fmt].export([a for a in attempts if a.verdict != "error"], out)]
         except OSError as exc:
-            raise HarnessError(f"{out}: cannot write the export there ({exc.strerror or exc}); "
-                               "choose another --out folder") from None
+            raise HarnessError(
+                f"{out}: cannot write the export there ({exc.strerror or exc}); choose another --out folder"
+            ) from None
     if json_out:
         emit_json({"files": files})
         return

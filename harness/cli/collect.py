@@ -32,8 +32,13 @@ def render(c: Collector) -> Group:
     rate = done / c.elapsed if c.elapsed > 0 else 0.0
     cap = f" / ${c.options.max_spend:.4f}" if c.options.max_spend is not None else ""
     head = Text.assemble(
-        (f"{c.domain.name} ", "bold"), f"{done}/{planned} attempts  ", ("spend ", "dim"),
-        f"${c.ledger.spent:.4f}{cap}  ", ("rate ", "dim"), f"{rate:.1f}/s  ", ("elapsed ", "dim"),
+        (f"{c.domain.name} ", "bold"),
+        f"{done}/{planned} attempts  ",
+        ("spend ", "dim"),
+        f"${c.ledger.spent:.4f}{cap}  ",
+        ("rate ", "dim"),
+        f"{rate:.1f}/s  ",
+        ("elapsed ", "dim"),
         f"{c.elapsed:.0f}s",
     )
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -109,26 +114,37 @@ def collect(
         if v is not None and v < 1:
             raise HarnessError(f"{n} must be at least 1 (got {v})")
     options = CollectOptions(
-        domain=name, models=names, attempts=attempts if attempts is not None else cfg.run.attempts, limit=limit,
+        domain=name,
+        models=names,
+        attempts=attempts if attempts is not None else cfg.run.attempts,
+        limit=limit,
         max_spend=max_spend if max_spend is not None else cfg.run.max_spend_usd,
-        concurrency=concurrency, verify_workers=verify_workers, run_id=run_id,
+        concurrency=concurrency,
+        verify_workers=verify_workers,
+        run_id=run_id,
     )
     with store(ctx) as st:
         live: Live | None = None
         collector = Collector(cfg, registry(), st, options)
         collector.on_stopping = lambda n: err_console.print(
             f"stopping: finishing {n} call{'' if n == 1 else 's'} in flight (Ctrl-C again to abandon them)",
-            highlight=False, soft_wrap=True)
+            highlight=False,
+            soft_wrap=True,
+        )
         if err_console.is_terminal:
-            live = Live(get_renderable=_SafeRender(collector), console=err_console,
-                        refresh_per_second=4, transient=False)
+            live = Live(
+                get_renderable=_SafeRender(collector), console=err_console, refresh_per_second=4, transient=False
+            )
             live.start()
         try:
             summary = collector.run()
         except KeyboardInterrupt:
             kept = sum(s.done for s in collector.stats.values())
-            err_console.print(f"interrupted: {kept} attempts of this run are kept in the store; run the same "
-                              "command again to resume", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"interrupted: {kept} attempts of this run are kept in the store; run the same command again to resume",
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(130) from None
         finally:
             if live is not None:

@@ -30,8 +30,9 @@ def render(rows: list[dict[str, Any]], width: int) -> list[str]:
         fields = [("hooks", [h for h in r["hooks"]])] + [(_LABEL[k], r[k]) for k in KINDS if r[k]]
         for name, values in fields:
             head = f"  {name:<{label}}"
-            body = textwrap.wrap(", ".join(values), max(20, width - len(head)), break_long_words=False,
-                                 break_on_hyphens=False) or ["-"]
+            body = textwrap.wrap(
+                ", ".join(values), max(20, width - len(head)), break_long_words=False, break_on_hyphens=False
+            ) or ["-"]
             lines.append(head + body[0])
             lines.extend(" " * len(head) + more for more in body[1:])
         lines.append("")

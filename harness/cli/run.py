@@ -10,7 +10,7 @@ from harness.errors import NotAvailableError
 def run() -> None:
     """Run an arbitrageur live on a stream of tasks (not available yet)."""
     raise NotAvailableError(
-        "`harness run` is not available yet: it needs the live run loop and fitted strategies (run issue)"
+        "`harness run` is not available yet: it needs the live run loop and fitted strategies"
     )
 
 

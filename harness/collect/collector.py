@@ -71,8 +71,11 @@ def verify_in_worker(verifier: Any, task: Task, candidate: Candidate) -> Verdict
     try:
         verdict = verifier.verify(task, candidate)
         if not isinstance(verdict, Verdict):
-            return Verdict("error", error_kind="verifier_bad_result",
-                           detail={"error": f"verify returned {type(verdict).__name__}, not Verdict"})
+            return Verdict(
+                "error",
+                error_kind="verifier_bad_result",
+                detail={"error": f"verify returned {type(verdict).__name__}, not Verdict"},
+            )
         return verdict
     except Exception as exc:
         return Verdict("error", error_kind="verifier_exception", detail={"error": f"{type(exc).__name__}: {exc}"[:500]})
@@ -109,10 +112,17 @@ class ModelStats:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "planned": self.planned, "already_done": self.already_done, "done": self.done,
-            "passed": self.passed, "failed": self.failed, "errors": dict(self.errors),
-            "skipped_spend_cap": self.skipped, "cost_usd": self.cost_usd, "pass_rate": self.pass_rate,
-            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+            "planned": self.planned,
+            "already_done": self.already_done,
+            "done": self.done,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": dict(self.errors),
+            "skipped_spend_cap": self.skipped,
+            "cost_usd": self.cost_usd,
+            "pass_rate": self.pass_rate,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
         }
 
 
@@ -133,13 +143,20 @@ class CollectOptions:
 class Collector:
     """Plans and runs one collection against a store. ``on_update`` is called after each batch."""
 
-    def __init__(self, config: Config, registry: Any, store: Any, options: CollectOptions,
-                 on_update: Callable[[Collector], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        registry: Any,
+        store: Any,
+        options: CollectOptions,
+        on_update: Callable[[Collector], None] | None = None,
+    ) -> None:
         if options.attempts < 1:
             raise HarnessError(f"--attempts must be at least 1 (got {options.attempts})")
         if options.max_spend is not None and not (math.isfinite(options.max_spend) and options.max_spend > 0):
-            raise HarnessError(f"--max-spend must be a positive number of dollars (got {options.max_spend}); "
-                               "leave it out for no cap")
+            raise HarnessError(
+                f"--max-spend must be a positive number of dollars (got {options.max_spend}); leave it out for no cap"
+            )
         if not options.models:
             raise HarnessError("no models to collect: pass --models a,b or set [run] models in harness.toml")
         self.config = config
@@ -217,8 +234,10 @@ class Collector:
         except HarnessError:
             raise
         except Exception as exc:
-            raise HarnessError(f"domain {self.domain.name!r} could not list its tasks: {type(exc).__name__}: "
-                               f"{exc}; check [domains.{self.domain.name}] in harness.toml") from exc
+            raise HarnessError(
+                f"domain {self.domain.name!r} could not list its tasks: {type(exc).__name__}: "
+                f"{exc}; check [domains.{self.domain.name}] in harness.toml"
+            ) from exc
         ids = Counter(t.id for t in out)
         dup = [i for i, n in ids.items() if n > 1]
         if dup:
@@ -228,9 +247,7 @@ class Collector:
     def plan(self) -> list[Work]:
         """Every attempt not yet stored, task-major so an interrupted run leaves whole tasks."""
         tasks = self.tasks()
-        done = {
-            m: self.store.completed(self.domain.name, m, self.fingerprints[m]) for m in self.models
-        }
+        done = {m: self.store.completed(self.domain.name, m, self.fingerprints[m]) for m in self.models}
         work: list[Work] = []
         for task in tasks:
             for m in self.models:
@@ -265,8 +282,10 @@ class Collector:
                     folder.mkdir(exist_ok=True)
                     fh = held.enter_context(open(folder / f"{fingerprint(self.domain.name, m, fp)}.lock", "a"))
                 except OSError as exc:
-                    raise HarnessError(f"{folder}: cannot create the collection locks ({exc.strerror or exc}); "
-                                       "check [store] path in harness.toml") from None
+                    raise HarnessError(
+                        f"{folder}: cannot create the collection locks ({exc.strerror or exc}); "
+                        "check [store] path in harness.toml"
+                    ) from None
                 try:
                     fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a process lock: verify workers do not inherit it
                 except OSError:
@@ -320,9 +339,7 @@ class Collector:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
                     loop.add_signal_handler(sig, self._on_signal, main)
-        self.gates = {
-            m: ModelGate(c.concurrency, c.rpm, c.tpm) for m, c in self.models.items()
-        }
+        self.gates = {m: ModelGate(c.concurrency, c.rpm, c.tpm) for m, c in self.models.items()}
         n = self.options.concurrency or sum(c.concurrency for c in self.models.values())
         n = max(1, min(n, len(self._work)))
         writer = asyncio.create_task(self._writer())
@@ -373,8 +390,14 @@ class Collector:
 
     async def _attempt(self, work: Work) -> Attempt | None:
         cfg = self.models[work.model]
-        client = MeteredClient(cfg, self.providers[work.model], self.ledger, self.gates[work.model],
-                               self.prices[work.model], halt=self._halt)
+        client = MeteredClient(
+            cfg,
+            self.providers[work.model],
+            self.ledger,
+            self.gates[work.model],
+            self.prices[work.model],
+            halt=self._halt,
+        )
         self._clients.add(client)
         try:
             return await self._solve_and_verify(work, client)
@@ -440,8 +463,9 @@ class Collector:
             verdict = await loop.run_in_executor(pool, verify_in_worker, self.setup.verifier, work.task, candidate)
         except asyncio.CancelledError:
             # Paid for but not verified: keep what it cost (recorded as an error, retried next run).
-            self._pending.append(self._error(work, client, started, "interrupted", "verification interrupted",
-                                             candidate))
+            self._pending.append(
+                self._error(work, client, started, "interrupted", "verification interrupted", candidate)
+            )
             raise
         except Exception as exc:  # the pool broke (a verifier crashed its worker): replace it
             if isinstance(exc, BrokenProcessPool) and self._pool is pool:
@@ -450,8 +474,15 @@ class Collector:
             verdict = Verdict("error", error_kind="verifier_crashed", detail={"error": f"{type(exc).__name__}: {exc}"})
         return self._record(work, client, started, verdict, candidate)
 
-    def _record(self, work: Work, client: MeteredClient, started: float, verdict: Verdict,
-                candidate: Candidate | None, error: str | None = None) -> Attempt:
+    def _record(
+        self,
+        work: Work,
+        client: MeteredClient,
+        started: float,
+        verdict: Verdict,
+        candidate: Candidate | None,
+        error: str | None = None,
+    ) -> Attempt:
         t = client.totals
         detail: dict[str, Any] = {"calls": t.calls}
         if candidate is not None:
@@ -465,17 +496,36 @@ class Collector:
         if t.cost_estimated:
             detail["cost_estimated"] = True
         return Attempt(
-            domain=self.domain.name, task_id=work.task.id, model=work.model,
-            fingerprint=self.fingerprints[work.model], index=work.index, verdict=verdict.status,
-            cost_usd=t.cost_usd, run_id=self.run_id, input_tokens=t.input_tokens,
-            output_tokens=t.output_tokens, latency_s=t.latency_s, error_kind=verdict.error_kind,
-            correct=verdict.correct, params=self.models[work.model].sampling, detail=detail,
+            domain=self.domain.name,
+            task_id=work.task.id,
+            model=work.model,
+            fingerprint=self.fingerprints[work.model],
+            index=work.index,
+            verdict=verdict.status,
+            cost_usd=t.cost_usd,
+            run_id=self.run_id,
+            input_tokens=t.input_tokens,
+            output_tokens=t.output_tokens,
+            latency_s=t.latency_s,
+            error_kind=verdict.error_kind,
+            correct=verdict.correct,
+            params=self.models[work.model].sampling,
+            detail=detail,
             prompt=candidate.prompt if candidate else None,
-            response=candidate.response if candidate else None, started_at=started, finished_at=time.time(),
+            response=candidate.response if candidate else None,
+            started_at=started,
+            finished_at=time.time(),
         )
 
-    def _error(self, work: Work, client: MeteredClient, started: float, kind: str, message: str,
-               candidate: Candidate | None = None) -> Attempt:
+    def _error(
+        self,
+        work: Work,
+        client: MeteredClient,
+        started: float,
+        kind: str,
+        message: str,
+        candidate: Candidate | None = None,
+    ) -> Attempt:
         return self._record(work, client, started, Verdict("error", error_kind=kind), candidate, message)
 
     # ---- writing ---------------------------------------------------------------------------------
@@ -558,8 +608,9 @@ class Collector:
 
 def _say_stopping(in_flight: int) -> None:
     calls = "call" if in_flight == 1 else "calls"
-    print(f"stopping: finishing {in_flight} {calls} in flight (Ctrl-C again to abandon them)", file=sys.stderr,
-          flush=True)
+    print(
+        f"stopping: finishing {in_flight} {calls} in flight (Ctrl-C again to abandon them)", file=sys.stderr, flush=True
+    )
 
 
 def _shutdown(pool: concurrent.futures.ProcessPoolExecutor, force: bool) -> None:

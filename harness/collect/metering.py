@@ -37,8 +37,16 @@ class ProviderError(Exception):
     when it charged an unknown amount); tokens likewise. The message never contains an API key.
     """
 
-    def __init__(self, kind: str, message: str, *, retryable: bool = False, input_tokens: int = 0,
-                 output_tokens: int = 0, billed_cost: float | None = 0.0) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        billed_cost: float | None = 0.0,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.retryable = retryable
@@ -220,8 +228,15 @@ class CallTotals:
 class MeteredClient:
     """The :class:`harness.ModelClient` a solver gets for one attempt: capped, limited and counted."""
 
-    def __init__(self, model: Any, provider: Any, ledger: SpendLedger, gate: ModelGate,
-                 price: Price | None, halt: asyncio.Event | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        provider: Any,
+        ledger: SpendLedger,
+        gate: ModelGate,
+        price: Price | None,
+        halt: asyncio.Event | None = None,
+    ) -> None:
         self.name: str = model.name
         self.model = model
         self.provider = provider
@@ -267,14 +282,21 @@ class MeteredClient:
                     return await self._call(messages, params, prompt_tokens, max_tokens, worst)
         return await self._call(messages, params, prompt_tokens, max_tokens, worst)
 
-    async def _call(self, messages: Sequence[Message], params: dict[str, Any], prompt_tokens: int,
-                    max_tokens: int, worst: float | None) -> Completion:
+    async def _call(
+        self,
+        messages: Sequence[Message],
+        params: dict[str, Any],
+        prompt_tokens: int,
+        max_tokens: int,
+        worst: float | None,
+    ) -> Completion:
         """One gated, reserved and settled provider call (never started once the collection stops)."""
         await self._unless_halted(self.gate.acquire(prompt_tokens + max_tokens), self.gate.release)
         try:
             try:
-                reserved = await self._unless_halted(self.ledger.reserve(worst or 0.0),
-                                                     lambda: self.ledger.settle(worst or 0.0, 0.0))
+                reserved = await self._unless_halted(
+                    self.ledger.reserve(worst or 0.0), lambda: self.ledger.settle(worst or 0.0, 0.0)
+                )
             except SpendCapReached:
                 self.capped = True
                 raise
@@ -288,9 +310,13 @@ class MeteredClient:
                     self.in_call -= 1
                 billed = float(completion.cost_usd)
                 if not math.isfinite(billed) or billed < 0:  # a provider bug: charge the worst case, say so
-                    raise ProviderError("bad_cost", f"the provider reported an invalid cost ({billed!r})",
-                                        input_tokens=completion.input_tokens,
-                                        output_tokens=completion.output_tokens, billed_cost=None)
+                    raise ProviderError(
+                        "bad_cost",
+                        f"the provider reported an invalid cost ({billed!r})",
+                        input_tokens=completion.input_tokens,
+                        output_tokens=completion.output_tokens,
+                        billed_cost=None,
+                    )
             except ProviderError as exc:
                 self.failure = exc
                 self.last_failed = True

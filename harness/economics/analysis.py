@@ -29,7 +29,7 @@ from harness.errors import HarnessError
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """Every knob of an analysis; defaults follow the issue (250 budgets from 1e-4 to 1 USD, ...)."""
+    """Every knob of an analysis; defaults follow the paper (250 budgets from 1e-4 to 1 USD, ...)."""
 
     cascade: tuple[str, ...] | None = None  # cascade order; default: models by mean cost per attempt
     providers: tuple[str, ...] | None = None  # who sells in the market; default: every model
@@ -241,9 +241,28 @@ def analyze_matrix(
     entry = _entry(tc, order, providers, u, o) if o.entrant else None
     gatekept = _gatekeep(tc, order, providers, u, o) if o.gatekeep else None
     return Analysis(
-        o, models, tc, order, providers, u, report, prices, C, res, Cq, margins(C, Cq), oracle,
-        margins(C, oracle), spend, shares, competition, robust, _robust_label(o, len(sources)), entry, gatekept,
-    )  # fmt: skip
+        o,
+        models,
+        tc,
+        order,
+        providers,
+        u,
+        report,
+        prices,
+        C,
+        res,
+        Cq,
+        margins(C, Cq),
+        oracle,
+        margins(C, oracle),
+        spend,
+        shares,
+        competition,
+        robust,
+        _robust_label(o, len(sources)),
+        entry,
+        gatekept,
+    )
 
 
 def _entry(
@@ -259,8 +278,16 @@ def _entry(
     before = [m for m in after if m != e]
     if not before:
         raise HarnessError(f"the cascade holds only the entrant {e!r}: add incumbents to --cascade")
-    return market_entry(tc, incumbents, e, u, allocation_grid(len(before), o), allocation_grid(len(after), o),
-                        cascade_before=before, cascade_after=after)  # fmt: skip
+    return market_entry(
+        tc,
+        incumbents,
+        e,
+        u,
+        allocation_grid(len(before), o),
+        allocation_grid(len(after), o),
+        cascade_before=before,
+        cascade_after=after,
+    )
 
 
 def _gatekeep(
@@ -336,10 +363,20 @@ def _robust(
     source_market = tuple(order) if others else tuple(providers)
     allocs = allocation_grid(len(order), o)
     return [
-        fit_robust(fit_sets, held, order, allocs, u, fit_budget=b, bootstraps=o.bootstraps, seed=o.seed,
-                   providers=providers, source_providers=source_market)
+        fit_robust(
+            fit_sets,
+            held,
+            order,
+            allocs,
+            u,
+            fit_budget=b,
+            bootstraps=o.bootstraps,
+            seed=o.seed,
+            providers=providers,
+            source_providers=source_market,
+        )
         for b in o.fit_budgets
-    ]  # fmt: skip
+    ]
 
 
 def fit_strategy(

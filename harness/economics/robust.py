@@ -188,6 +188,13 @@ def fit_robust(
     names = tuple(target.models[i] for i in target.index(models))
     best = int(np.argmax(held_obj))
     return RobustResult(
-        names, u, fit_budget, allocs[picks], held_m[picks], held_obj[picks], float(held_obj[best]), observed,
+        names,
+        u,
+        fit_budget,
+        allocs[picks],
+        held_m[picks],
+        held_obj[picks],
+        float(held_obj[best]),
+        observed,
         held_m[best],
-    )  # fmt: skip
+    )

@@ -45,7 +45,7 @@ class Shares:
 
 
 def default_allocations(stages: int) -> np.ndarray:
-    """The issue's default search grid: the 2-model log grid, or non-decreasing thresholds (last = rest)."""
+    """The default search grid: the 2-model log grid, or non-decreasing thresholds (last = rest)."""
     if stages < 1:
         raise HarnessError("a cascade needs at least one model")
     if stages == 1:

@@ -82,8 +82,16 @@ def retry_after_seconds(exc: BaseException) -> float | None:
 
 
 #: Exceptions that mean no connection could be opened (refused, unresolvable host): nothing was sent.
-_CONNECT_FAILURES = frozenset({"APIConnectionError", "ConnectError", "ClientConnectorError",
-                               "ClientConnectorDNSError", "ConnectionRefusedError", "gaierror"})
+_CONNECT_FAILURES = frozenset(
+    {
+        "APIConnectionError",
+        "ConnectError",
+        "ClientConnectorError",
+        "ClientConnectorDNSError",
+        "ConnectionRefusedError",
+        "gaierror",
+    }
+)
 
 
 def _could_not_connect(exc: BaseException) -> bool:
@@ -168,8 +176,16 @@ class LiteLLMProvider:
             "model": model.route,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "max_tokens": model.max_tokens,
-            **{k: v for k, v in (("temperature", model.temperature), ("top_p", model.top_p),
-                                 ("seed", model.seed), ("api_base", model.api_base)) if v is not None},
+            **{
+                k: v
+                for k, v in (
+                    ("temperature", model.temperature),
+                    ("top_p", model.top_p),
+                    ("seed", model.seed),
+                    ("api_base", model.api_base),
+                )
+                if v is not None
+            },
             **model.params,
             **params,
         }
@@ -212,15 +228,25 @@ class LiteLLMProvider:
         cost = self.cost(model, resp, tin, tout)
         choices = getattr(resp, "choices", None) or []
         if not choices:  # billed (it has a usage block) but unusable
-            raise ProviderError("no_output", "the response has no choices", input_tokens=tin,
-                                output_tokens=tout, billed_cost=cost)
+            raise ProviderError(
+                "no_output", "the response has no choices", input_tokens=tin, output_tokens=tout, billed_cost=cost
+            )
         if cost is None:
-            raise ProviderError("cost_unknown", "the provider reported no cost and the model has no price",
-                                input_tokens=tin, output_tokens=tout, billed_cost=None)
+            raise ProviderError(
+                "cost_unknown",
+                "the provider reported no cost and the model has no price",
+                input_tokens=tin,
+                output_tokens=tout,
+                billed_cost=None,
+            )
         message = getattr(choices[0], "message", None)
         return Completion(
-            text=getattr(message, "content", None) or "", input_tokens=tin, output_tokens=tout,
-            cost_usd=cost, latency_s=latency, model=model.name,
+            text=getattr(message, "content", None) or "",
+            input_tokens=tin,
+            output_tokens=tout,
+            cost_usd=cost,
+            latency_s=latency,
+            model=model.name,
             finish_reason=getattr(choices[0], "finish_reason", None),
         )
 

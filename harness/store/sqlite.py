@@ -28,9 +28,25 @@ SCHEMA_VERSION = 1
 IMPORTED_FINGERPRINT = "imported"
 
 _COLUMNS = (
-    "domain", "task_id", "model", "fingerprint", "idx", "run_id", "verdict", "error_kind", "correct",
-    "cost_usd", "input_tokens", "output_tokens", "latency_s", "params", "detail", "prompt_sha",
-    "response_sha", "started_at", "finished_at",
+    "domain",
+    "task_id",
+    "model",
+    "fingerprint",
+    "idx",
+    "run_id",
+    "verdict",
+    "error_kind",
+    "correct",
+    "cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "latency_s",
+    "params",
+    "detail",
+    "prompt_sha",
+    "response_sha",
+    "started_at",
+    "finished_at",
 )
 
 _TABLE = """
@@ -113,9 +129,7 @@ class Store:
             with self._tx():
                 for stmt in _SCHEMA:
                     self._db.execute(stmt)
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             version = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
         except (sqlite3.DatabaseError, OSError) as exc:
             raise HarnessError(
@@ -152,8 +166,7 @@ class Store:
                 row = self._row(a)
                 key = (a.domain, a.task_id, a.model, a.fingerprint, a.index)
                 old = self._db.execute(
-                    "SELECT verdict FROM attempts WHERE domain=? AND task_id=? AND model=? "
-                    "AND fingerprint=? AND idx=?",
+                    "SELECT verdict FROM attempts WHERE domain=? AND task_id=? AND model=? AND fingerprint=? AND idx=?",
                     key,
                 ).fetchone()
                 if old is not None and old[0] != "error":
@@ -167,8 +180,7 @@ class Store:
                         key,
                     )
                     self._db.execute(
-                        "DELETE FROM attempts WHERE domain=? AND task_id=? AND model=? AND fingerprint=? "
-                        "AND idx=?",
+                        "DELETE FROM attempts WHERE domain=? AND task_id=? AND model=? AND fingerprint=? AND idx=?",
                         key,
                     )
                 self._insert("attempts", row)
@@ -191,11 +203,25 @@ class Store:
 
     def _row(self, a: Attempt) -> tuple[Any, ...]:
         return (
-            a.domain, a.task_id, a.model, a.fingerprint, a.index, a.run_id, a.verdict, a.error_kind,
-            None if a.correct is None else int(a.correct), float(a.cost_usd), a.input_tokens,
-            a.output_tokens, a.latency_s, json.dumps(dict(a.params), sort_keys=True, default=str),
-            json.dumps(dict(a.detail), sort_keys=True, default=str), self._blob(a.prompt),
-            self._blob(a.response), a.started_at, a.finished_at,
+            a.domain,
+            a.task_id,
+            a.model,
+            a.fingerprint,
+            a.index,
+            a.run_id,
+            a.verdict,
+            a.error_kind,
+            None if a.correct is None else int(a.correct),
+            float(a.cost_usd),
+            a.input_tokens,
+            a.output_tokens,
+            a.latency_s,
+            json.dumps(dict(a.params), sort_keys=True, default=str),
+            json.dumps(dict(a.detail), sort_keys=True, default=str),
+            self._blob(a.prompt),
+            self._blob(a.response),
+            a.started_at,
+            a.finished_at,
         )
 
     # ---- reading -------------------------------------------------------------------------------
@@ -213,8 +239,7 @@ class Store:
     def completed(self, domain: str, model: str, fingerprint: str) -> set[tuple[str, int]]:
         """(task id, index) of every non-error attempt: what a resumed collection must not pay again."""
         cur = self._db.execute(
-            "SELECT task_id, idx FROM attempts WHERE domain=? AND model=? AND fingerprint=? "
-            "AND verdict != 'error'",
+            "SELECT task_id, idx FROM attempts WHERE domain=? AND model=? AND fingerprint=? AND verdict != 'error'",
             (domain, model, fingerprint),
         )
         return {(t, i) for t, i in cur}
@@ -237,7 +262,8 @@ class Store:
         text = ", p.text, r.text" if with_text else ", NULL, NULL"
         joins = (
             " LEFT JOIN blobs p ON p.sha = a.prompt_sha LEFT JOIN blobs r ON r.sha = a.response_sha"
-            if with_text else ""
+            if with_text
+            else ""
         )
         sql = (
             f"SELECT {cols}{text} FROM attempts a{joins} {where} "
@@ -246,8 +272,9 @@ class Store:
         return [_attempt(r) for r in self._db.execute(sql, args)]
 
     @_guarded
-    def frame(self, domain: str | None = None, models: Sequence[str] | None = None,
-              run_id: str | None = None) -> pd.DataFrame:
+    def frame(
+        self, domain: str | None = None, models: Sequence[str] | None = None, run_id: str | None = None
+    ) -> pd.DataFrame:
         """Every column of the matching attempts as a DataFrame (texts included)."""
         import pandas as pd  # only exports need it; keeps the command line quick to start
 
@@ -309,14 +336,16 @@ class Store:
                     "choose one with --domain / --fingerprint"
                 )
         order = list(models) if models else sorted(groups)
-        return Bank({
-            m: {
-                t: BankEntry(exact_mean(c for _, c in rows), tuple(o for o, _ in rows))
-                for t, rows in groups[m].items()
+        return Bank(
+            {
+                m: {
+                    t: BankEntry(exact_mean(c for _, c in rows), tuple(o for o, _ in rows))
+                    for t, rows in groups[m].items()
+                }
+                for m in order
+                if m in groups
             }
-            for m in order
-            if m in groups
-        })
+        )
 
     @_guarded
     def import_bank(self, bank: Bank, domain: str, run_id: str) -> int:
@@ -328,9 +357,17 @@ class Store:
         stored = {m: self.completed(domain, m, IMPORTED_FINGERPRINT) for m in bank.entries}
         batch = [
             Attempt(
-                domain=domain, task_id=task, model=model, fingerprint=IMPORTED_FINGERPRINT, index=i,
-                verdict="passed" if o else "failed", cost_usd=e.mean_cost, run_id=run_id,
-                detail={"source": "bank import"}, started_at=0.0, finished_at=0.0,
+                domain=domain,
+                task_id=task,
+                model=model,
+                fingerprint=IMPORTED_FINGERPRINT,
+                index=i,
+                verdict="passed" if o else "failed",
+                cost_usd=e.mean_cost,
+                run_id=run_id,
+                detail={"source": "bank import"},
+                started_at=0.0,
+                finished_at=0.0,
             )
             for model, tasks in bank.entries.items()
             for task, e in tasks.items()
@@ -340,8 +377,9 @@ class Store:
         return len(self.record(batch))
 
 
-def _filters(domain: str | None, models: Sequence[str] | None, run_id: str | None,
-             fingerprint: str | None, prefix: str = "") -> tuple[str, list[Any]]:
+def _filters(
+    domain: str | None, models: Sequence[str] | None, run_id: str | None, fingerprint: str | None, prefix: str = ""
+) -> tuple[str, list[Any]]:
     parts: list[str] = []
     args: list[Any] = []
     for column, value in (("domain", domain), ("run_id", run_id), ("fingerprint", fingerprint)):
@@ -357,12 +395,25 @@ def _filters(domain: str | None, models: Sequence[str] | None, run_id: str | Non
 def _attempt(r: Sequence[Any]) -> Attempt:
     d = dict(zip(_COLUMNS, r[: len(_COLUMNS)], strict=True))
     return Attempt(
-        domain=d["domain"], task_id=d["task_id"], model=d["model"], fingerprint=d["fingerprint"],
-        index=d["idx"], verdict=d["verdict"], cost_usd=d["cost_usd"], run_id=d["run_id"],
-        input_tokens=d["input_tokens"], output_tokens=d["output_tokens"], latency_s=d["latency_s"],
-        error_kind=d["error_kind"], correct=None if d["correct"] is None else bool(d["correct"]),
-        params=json.loads(d["params"]), detail=json.loads(d["detail"]), prompt=r[-2], response=r[-1],
-        started_at=d["started_at"], finished_at=d["finished_at"],
+        domain=d["domain"],
+        task_id=d["task_id"],
+        model=d["model"],
+        fingerprint=d["fingerprint"],
+        index=d["idx"],
+        verdict=d["verdict"],
+        cost_usd=d["cost_usd"],
+        run_id=d["run_id"],
+        input_tokens=d["input_tokens"],
+        output_tokens=d["output_tokens"],
+        latency_s=d["latency_s"],
+        error_kind=d["error_kind"],
+        correct=None if d["correct"] is None else bool(d["correct"]),
+        params=json.loads(d["params"]),
+        detail=json.loads(d["detail"]),
+        prompt=r[-2],
+        response=r[-1],
+        started_at=d["started_at"],
+        finished_at=d["finished_at"],
     )
 
 

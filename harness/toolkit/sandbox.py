@@ -64,8 +64,15 @@ _UID_BASE = 1_900_000_000  # far above normal users and subordinate-uid ranges
 _UID_SPAN = 100_000_000
 _NOBODY = 65534
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
-              "/etc/localtime", "/etc/python3", f"/etc/python{sys.version_info[0]}.{sys.version_info[1]}")
+_ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/etc/python3",
+    f"/etc/python{sys.version_info[0]}.{sys.version_info[1]}",
+)
 
 
 class SandboxError(HarnessError):
@@ -182,8 +189,7 @@ def _world_python() -> str | None:
     if _others_can_run(sys.executable) and _others_can_run(sys.base_prefix + "/lib"):
         return sys.executable
     ver = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    for cand in (f"/usr/bin/python{ver}", f"/usr/local/bin/python{ver}", "/usr/bin/python3",
-                 "/usr/local/bin/python3"):
+    for cand in (f"/usr/bin/python{ver}", f"/usr/local/bin/python{ver}", "/usr/bin/python3", "/usr/local/bin/python3"):
         if os.path.exists(cand) and _others_can_run(cand):
             return cand
     return None
@@ -218,9 +224,11 @@ def detect_isolation(prefer: str = "auto") -> str:
 @functools.cache
 def _detect(prefer: str) -> str:
     if prefer not in ("auto", *ISOLATIONS):
-        raise SandboxError(f"unknown sandbox isolation {prefer!r} (argument or $HARNESS_SANDBOX); use one of "
-                           f"auto, {', '.join(ISOLATIONS)}")
-    order = ISOLATIONS if prefer == "auto" else ISOLATIONS[ISOLATIONS.index(prefer):]
+        raise SandboxError(
+            f"unknown sandbox isolation {prefer!r} (argument or $HARNESS_SANDBOX); use one of "
+            f"auto, {', '.join(ISOLATIONS)}"
+        )
+    order = ISOLATIONS if prefer == "auto" else ISOLATIONS[ISOLATIONS.index(prefer) :]
     probe = Limits(wall_s=10, cpu_s=5)
     for iso in order:
         if iso == "rlimits":
@@ -277,9 +285,19 @@ def _bwrap_argv(
     With ``files`` (file descriptor, relative name), the run directory is a tmpfs of ``disk_bytes``
     holding copies of them, so the program cannot fill the host's disk; else the host directory is bound.
     """
-    bw = [_bwrap_binary() or "bwrap", "--die-with-parent", "--new-session", "--unshare-net",
-          "--unshare-pid", "--as-pid-1", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-          "--hostname", "sandbox"]
+    bw = [
+        _bwrap_binary() or "bwrap",
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-net",
+        "--unshare-pid",
+        "--as-pid-1",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+    ]
     if uid is None:
         bw.append("--unshare-user")
     for d in _SYSTEM_DIRS:
@@ -315,8 +333,15 @@ def _bwrap_argv(
             bw += ["--perms", "0644", "--file", str(fd), os.path.join(workdir, name)]
     bw += ["--chdir", workdir, "--"]
     if uid is not None:
-        bw += [_setpriv() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-               "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        bw += [
+            _setpriv() or "setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+        ]
         bw.append("--")
     return bw + list(argv)
 
@@ -444,8 +469,7 @@ def _run(
 ) -> SandboxResult:
     notes: list[str] = []
     uid = _fresh_uid() if _is_root() else None
-    if uid is not None and isolation != "bwrap" and argv[0] == sys.executable \
-            and not _others_can_run(sys.executable):
+    if uid is not None and isolation != "bwrap" and argv[0] == sys.executable and not _others_can_run(sys.executable):
         uid = None  # this interpreter is unreachable for other uids (python_for picks a reachable one)
         notes.append("process limit not enforced: interpreter not reachable by an unprivileged uid")
     workdir = tempfile.mkdtemp(prefix="harness-sbx-")
@@ -495,8 +519,15 @@ def _communicate(plan: _Plan, fin) -> SandboxResult:
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
-            plan.cmd, stdin=fin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=plan.workdir,
-            env=_env(plan.workdir, plan.env), start_new_session=True, close_fds=True, pass_fds=plan.pass_fds,
+            plan.cmd,
+            stdin=fin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=plan.workdir,
+            env=_env(plan.workdir, plan.env),
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=plan.pass_fds,
             preexec_fn=_preexec(limits, plan.isolation, plan.uid, _nproc_limit(limits, plan.uid)),
         )
     except subprocess.SubprocessError as exc:  # preexec failed: namespaces or uid not available
@@ -569,12 +600,20 @@ def _communicate(plan: _Plan, fin) -> SandboxResult:
     sel.close()
     out.close()
     err.close()
-    return _result(plan, status, rusage, bufs[out], bufs[err], truncated[out], truncated[err],
-                   timed_out, wall)
+    return _result(plan, status, rusage, bufs[out], bufs[err], truncated[out], truncated[err], timed_out, wall)
 
 
-def _result(plan: _Plan, status: int, rusage, out: bytes, err: bytes, out_trunc: bool, err_trunc: bool,
-            timed_out: bool, wall: float) -> SandboxResult:
+def _result(
+    plan: _Plan,
+    status: int,
+    rusage,
+    out: bytes,
+    err: bytes,
+    out_trunc: bool,
+    err_trunc: bool,
+    timed_out: bool,
+    wall: float,
+) -> SandboxResult:
     code = sig = None
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -587,12 +626,22 @@ def _result(plan: _Plan, status: int, rusage, out: bytes, err: bytes, out_trunc:
         timed_out = True  # the CPU limit ended it
     errtext = err.decode("utf-8", "replace")
     if (plan.isolation == "bwrap" and code == 1 and errtext.startswith(("bwrap: ", "setpriv: "))) or (
-            code in (126, 127) and errtext.startswith("timeout: failed to run command")):
+        code in (126, 127) and errtext.startswith("timeout: failed to run command")
+    ):
         raise SandboxError(f"sandbox ({plan.isolation}) failed to set up: {errtext.strip().splitlines()[0]}")
     return SandboxResult(
-        exit_code=code, signal=sig, timed_out=timed_out, stdout=out.decode("utf-8", "replace"),
-        stderr=errtext, stdout_truncated=out_trunc, stderr_truncated=err_trunc, wall_s=wall, cpu_s=cpu,
-        isolation=plan.isolation, notes=tuple(plan.notes), uid=plan.uid,
+        exit_code=code,
+        signal=sig,
+        timed_out=timed_out,
+        stdout=out.decode("utf-8", "replace"),
+        stderr=errtext,
+        stdout_truncated=out_trunc,
+        stderr_truncated=err_trunc,
+        wall_s=wall,
+        cpu_s=cpu,
+        isolation=plan.isolation,
+        notes=tuple(plan.notes),
+        uid=plan.uid,
     )
 
 
@@ -645,8 +694,9 @@ def run_python(
     interpreter = python or python_for(iso)
     binds = [str(Path(os.path.realpath(interpreter)).parent.parent)] if python else []
     argv = [interpreter, "main.py"] if site_packages else [interpreter, "-S", "main.py"]
-    return run_sandboxed(argv, files={**(files or {}), "main.py": code},
-                         stdin=stdin, limits=limits, isolation=iso, ro_binds=binds)
+    return run_sandboxed(
+        argv, files={**(files or {}), "main.py": code}, stdin=stdin, limits=limits, isolation=iso, ro_binds=binds
+    )
 
 
 # ------------------------------------------------------------------------------------------- comparing

@@ -26,8 +26,9 @@ def test_a_store_that_cannot_be_written_stops_collect_with_its_error(fake_server
     cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {}}, {"count": 20})
     registry = load_plugins(extra=[("toy", toy_domain)])
     store = FullDiskStore(cfg.store_path)
-    collector = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"], attempts=1,
-                                                                       concurrency=1))
+    collector = Collector(
+        cfg, registry, store, CollectOptions(domain="toy", models=["good"], attempts=1, concurrency=1)
+    )
     with pytest.raises(HarnessError, match="disk full"):
         collector.run()
 
@@ -42,12 +43,14 @@ def _closed_port() -> int:
 
 def test_an_api_base_nobody_listens_on_stops_collect_with_one_line(fake_server, tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{_closed_port()}/v1"
-    cfg = config_for(fake_server, tmp_path / "store.sqlite", {"good": {"api_base": base, "max_retries": 1}},
-                     {"count": 6})
+    cfg = config_for(
+        fake_server, tmp_path / "store.sqlite", {"good": {"api_base": base, "max_retries": 1}}, {"count": 6}
+    )
     registry = load_plugins(extra=[("toy", toy_domain)])
     store = Store(cfg.store_path)
-    collector = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"], attempts=2,
-                                                               concurrency=1))
+    collector = Collector(
+        cfg, registry, store, CollectOptions(domain="toy", models=["good"], attempts=2, concurrency=1)
+    )
     with pytest.raises(HarnessError, match=f"cannot connect to api_base {base}"):
         collector.run()
     rows = store.attempts(domain="toy")
@@ -77,8 +80,12 @@ def test_a_connection_failure_after_the_model_answered_is_an_error_not_a_stop(fa
 
     provider.complete = flaky  # type: ignore[method-assign]
     try:
-        summary = Collector(cfg, registry, Store(cfg.store_path),
-                            CollectOptions(domain="toy", models=["good"], attempts=1, concurrency=1)).run()
+        summary = Collector(
+            cfg,
+            registry,
+            Store(cfg.store_path),
+            CollectOptions(domain="toy", models=["good"], attempts=1, concurrency=1),
+        ).run()
     finally:
         del provider.complete
     assert summary["done"] == 4 and summary["errors"] == 1
@@ -87,9 +94,20 @@ def test_a_connection_failure_after_the_model_answered_is_an_error_not_a_stop(fa
 def test_the_summary_says_when_a_model_was_billed_above_its_reservations() -> None:
     from harness.cli.collect import _summary_lines
 
-    summary = {"done": 1, "planned": 40, "already_done": 0, "elapsed_s": 1.0, "spend_usd": 0.004, "run_id": "r",
-               "errors": 0, "stopped": "spend_cap", "max_spend_usd": 0.01, "skipped_spend_cap": 39,
-               "spend_overrun_usd": 0.0037, "overran_models": ["b"]}
+    summary = {
+        "done": 1,
+        "planned": 40,
+        "already_done": 0,
+        "elapsed_s": 1.0,
+        "spend_usd": 0.004,
+        "run_id": "r",
+        "errors": 0,
+        "stopped": "spend_cap",
+        "max_spend_usd": 0.01,
+        "skipped_spend_cap": 39,
+        "spend_overrun_usd": 0.0037,
+        "overran_models": ["b"],
+    }
     text = "\n".join(_summary_lines(summary))
     assert "warning: b billed $0.003700 above the reservations" in text and "max_tokens" in text
 
@@ -113,12 +131,23 @@ def test_a_second_collection_of_the_same_experiment_is_refused_not_paid_twice(fa
     registry = load_plugins(extra=[("toy", toy_domain)])
     store = Store(cfg.store_path)
     collector = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"]))
-    lock = cfg.store_path.parent / f".{cfg.store_path.name}.locks" / f"{fingerprint('toy', 'good', collector.fingerprints['good'])}.lock"
+    lock = (
+        cfg.store_path.parent
+        / f".{cfg.store_path.name}.locks"
+        / f"{fingerprint('toy', 'good', collector.fingerprints['good'])}.lock"
+    )
     lock.parent.mkdir()
     holder = subprocess.Popen(  # another process collecting the same experiment holds its lock
-        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
-         "fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(lock)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+            "fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(HarnessError, match="another `harness collect` is collecting model 'good'"):
@@ -132,7 +161,8 @@ def test_a_second_collection_of_the_same_experiment_is_refused_not_paid_twice(fa
 
 
 def test_an_interrupted_collection_starts_no_new_attempt_even_if_a_call_swallowed_the_cancellation(
-        fake_server, tmp_path: Path) -> None:
+    fake_server, tmp_path: Path
+) -> None:
     import asyncio
     import types
 

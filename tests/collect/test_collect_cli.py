@@ -26,8 +26,19 @@ def setup(server: FakeServer, tmp_path: Path, **models_kw: object) -> tuple[Path
 
 
 def harness(cfg: Path, env: dict[str, str], *args: str) -> list[str]:
-    return [sys.executable, "-m", "harness", "--config", str(cfg), "collect", "--domain", "toy",
-            "--models", "good,bad", *args]
+    return [
+        sys.executable,
+        "-m",
+        "harness",
+        "--config",
+        str(cfg),
+        "collect",
+        "--domain",
+        "toy",
+        "--models",
+        "good,bad",
+        *args,
+    ]
 
 
 def run_until(cmd: list[str], env: dict[str, str], store: Path, at_least: int, sig: int) -> subprocess.Popen:
@@ -102,14 +113,20 @@ def test_killed_and_interrupted_runs_resume_without_losing_or_repeating_attempts
         (["--domain", "toy", "--models", "good", "--attempts", "0"], {}, "--attempts must be at least 1"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], env_change: dict[str, str],
-                                         message: str) -> None:
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, args: list[str], env_change: dict[str, str], message: str
+) -> None:
     server = FakeServer()  # not started: none of these may reach a model
     server.port = 9
     cfg, store = setup(server, tmp_path)
     env = {**env_for(tmp_path), **env_change}
-    out = subprocess.run([sys.executable, "-m", "harness", "--config", str(cfg), "collect", *args], env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "harness", "--config", str(cfg), "collect", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1 and message in lines[0], out.stderr
 
@@ -119,13 +136,11 @@ def test_api_key_never_reaches_output_or_store(tmp_path: Path) -> None:
         cfg, store = setup(server, tmp_path, concurrency=1)
         env = env_for(tmp_path)
         server.push("400", "no_choices")  # errors whose messages are stored
-        ok = subprocess.run([*harness(cfg, env, "--limit", "3")], env=env, capture_output=True, text=True,
-                            timeout=120)
+        ok = subprocess.run([*harness(cfg, env, "--limit", "3")], env=env, capture_output=True, text=True, timeout=120)
         assert ok.returncode == 0, ok.stderr
         server.default = Behaviour("401")  # the server echoes the key it was sent
         server.answer = lambda model, messages: "never reached"
-        bad = subprocess.run([*harness(cfg, env, "--limit", "4")], env=env, capture_output=True, text=True,
-                             timeout=120)
+        bad = subprocess.run([*harness(cfg, env, "--limit", "4")], env=env, capture_output=True, text=True, timeout=120)
         assert bad.returncode == 2 and "authentication failed" in bad.stderr and KEY_ENV in bad.stderr
         assert all(r["headers"]["Authorization"] == f"Bearer {SECRET}" for r in server.requests)
     for text in (ok.stdout, ok.stderr, bad.stdout, bad.stderr):

@@ -17,8 +17,12 @@ from harness.store import Store
 def test_display_shows_progress_spend_pass_rates_and_errors(fake_server, tmp_path: Path) -> None:
     fake_server.push(Behaviour("400"))
     cfg = config_for(fake_server, tmp_path / "s.sqlite", {"good": {"concurrency": 1}, "bad": {}})
-    collector = Collector(cfg, load_plugins(extra=[("toy", toy_domain)]), Store(cfg.store_path),
-                          CollectOptions(domain="toy", models=["good", "bad"], max_spend=1.0, concurrency=1))
+    collector = Collector(
+        cfg,
+        load_plugins(extra=[("toy", toy_domain)]),
+        Store(cfg.store_path),
+        CollectOptions(domain="toy", models=["good", "bad"], max_spend=1.0, concurrency=1),
+    )
     summary = collector.run()
     console = Console(record=True, width=120)
     console.print(render(collector))

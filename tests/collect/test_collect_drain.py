@@ -20,10 +20,23 @@ TOTAL = TASKS * 2  # tasks x models, one attempt each
 def setup(server: FakeServer, tmp_path: Path) -> tuple[list[str], Path]:
     store = tmp_path / "store.sqlite"
     cfg = tmp_path / "harness.toml"
-    cfg.write_text(toml_for(server, store, {"good": {"concurrency": 4}, "bad": {"concurrency": 4}},
-                            toy={"count": TASKS}))
-    cmd = [sys.executable, "-m", "harness", "--config", str(cfg), "collect", "--domain", "toy",
-           "--models", "good,bad", "--concurrency", "4"]
+    cfg.write_text(
+        toml_for(server, store, {"good": {"concurrency": 4}, "bad": {"concurrency": 4}}, toy={"count": TASKS})
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness",
+        "--config",
+        str(cfg),
+        "collect",
+        "--domain",
+        "toy",
+        "--models",
+        "good,bad",
+        "--concurrency",
+        "4",
+    ]
     return cmd, store
 
 
@@ -110,8 +123,9 @@ def test_a_halt_lets_the_call_in_flight_finish_and_refuses_the_waiting_ones() ->
             await asyncio.sleep(0.3)
             return Completion(text="x", input_tokens=5, output_tokens=5, cost_usd=0.01)
 
-    model = parse_config({"models": {"s": {"route": "openai/x", "input_cost_per_mtok": 1.0,
-                                           "output_cost_per_mtok": 1.0}}}).models["s"]
+    model = parse_config(
+        {"models": {"s": {"route": "openai/x", "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 1.0}}}
+    ).models["s"]
 
     async def scenario() -> tuple[MeteredClient, MeteredClient, SpendLedger, ModelGate]:
         halt, ledger, gate = asyncio.Event(), SpendLedger(cap=10.0), ModelGate(1)

@@ -30,9 +30,14 @@ def observer_plugin(seen: list[Any]) -> types.ModuleType:
     return mod
 
 
-def collect(server: FakeServer, tmp_path: Path, extra: list[tuple[str, Any]] | None = None,
-            models: dict[str, dict[str, Any]] | None = None, toy: dict[str, Any] | None = None,
-            **opts: Any) -> tuple[dict[str, Any], Store]:
+def collect(
+    server: FakeServer,
+    tmp_path: Path,
+    extra: list[tuple[str, Any]] | None = None,
+    models: dict[str, dict[str, Any]] | None = None,
+    toy: dict[str, Any] | None = None,
+    **opts: Any,
+) -> tuple[dict[str, Any], Store]:
     cfg = config_for(server, tmp_path / "store.sqlite", models, toy)
     registry = load_plugins(extra=[("toy", toy_domain), *(extra or [])])
     store = Store(cfg.store_path)
@@ -42,8 +47,9 @@ def collect(server: FakeServer, tmp_path: Path, extra: list[tuple[str, Any]] | N
 
 def test_collects_verifies_and_records_every_attempt(fake_server, tmp_path: Path) -> None:
     seen: list[Any] = []
-    summary, store = collect(fake_server, tmp_path, extra=[("obs", observer_plugin(seen))], attempts=2,
-                             verify_workers=2)
+    summary, store = collect(
+        fake_server, tmp_path, extra=[("obs", observer_plugin(seen))], attempts=2, verify_workers=2
+    )
     rows = store.attempts(domain="toy", with_text=True)
     assert len(rows) == 20 == summary["done"] == fake_server.count
     good = [a for a in rows if a.model == "good"]
@@ -55,8 +61,9 @@ def test_collects_verifies_and_records_every_attempt(fake_server, tmp_path: Path
         assert a.cost_usd == pytest.approx(ONE) and (a.input_tokens, a.output_tokens) == (20, 8)
         assert a.prompt and "Compute" in a.prompt and a.response and a.detail["calls"] == 1
     cfg = config_for(fake_server, tmp_path / "x")
-    assert good[0].fingerprint == fingerprint(cfg.models["good"].sampling, "toy", toy_domain.TOY.version,
-                                              {"count": 5})  # the domain's options, without limit
+    assert good[0].fingerprint == fingerprint(
+        cfg.models["good"].sampling, "toy", toy_domain.TOY.version, {"count": 5}
+    )  # the domain's options, without limit
     assert summary["models"]["good"]["pass_rate"] == 1.0 and summary["models"]["bad"]["pass_rate"] == 0.0
     assert summary["spend_usd"] == pytest.approx(20 * ONE) == pytest.approx(store.spend())
     assert sorted((a.task_id, a.model, a.index) for a in seen) == sorted((a.task_id, a.model, a.index) for a in rows)
@@ -97,8 +104,13 @@ def test_infrastructure_errors_are_recorded_apart_and_retried_next_run(fake_serv
 def test_billed_calls_of_a_failed_attempt_are_kept(fake_server, tmp_path: Path) -> None:
     # Two calls per attempt; the second call of the first attempt times out after the first was billed.
     fake_server.push("ok", Behaviour("hang"), Behaviour("hang"), Behaviour("hang"))
-    summary, store = collect(fake_server, tmp_path, models={"good": {"concurrency": 1, "timeout_s": 0.2}},
-                             toy={"count": 2, "calls": 2}, concurrency=1)
+    summary, store = collect(
+        fake_server,
+        tmp_path,
+        models={"good": {"concurrency": 1, "timeout_s": 0.2}},
+        toy={"count": 2, "calls": 2},
+        concurrency=1,
+    )
     err = [a for a in store.attempts() if a.verdict == "error"]
     assert len(err) == 1 and err[0].error_kind == "timeout"
     assert err[0].cost_usd == pytest.approx(ONE) and err[0].input_tokens == 20 and err[0].detail["calls"] == 2
@@ -109,8 +121,9 @@ def test_spend_cap_is_never_exceeded_and_reported(fake_server, tmp_path: Path) -
     fake_server.latency = 0.01
     models = {"good": {"concurrency": 32, "max_tokens": 40}, "bad": {"concurrency": 32, "max_tokens": 40}}
     cap = 0.0003  # a few worst-case calls (~2.0e-5 to 8.7e-5 each); each real call costs 3.6e-5
-    summary, store = collect(fake_server, tmp_path, models=models, toy={"count": 40}, attempts=2,
-                             max_spend=cap, concurrency=64)
+    summary, store = collect(
+        fake_server, tmp_path, models=models, toy={"count": 40}, attempts=2, max_spend=cap, concurrency=64
+    )
     assert store.spend() <= cap and summary["spend_usd"] <= cap
     assert summary["stopped"] == "spend_cap" and summary["skipped_spend_cap"] > 0
     assert summary["done"] == store.count() == fake_server.count
@@ -155,8 +168,12 @@ def test_a_third_party_provider_is_used_by_collect(fake_server, tmp_path: Path) 
         register(EchoProvider())
 
     plugin.register_providers = register_providers  # type: ignore[attr-defined]
-    summary, store = collect(fake_server, tmp_path, extra=[("echo", plugin)],
-                             models={"e": {"provider": "echo", "api_base": None, "api_key_env": None}})
+    summary, store = collect(
+        fake_server,
+        tmp_path,
+        extra=[("echo", plugin)],
+        models={"e": {"provider": "echo", "api_base": None, "api_key_env": None}},
+    )
     assert len(calls) == 5 and fake_server.count == 0
     assert summary["models"]["e"]["failed"] == 5 and store.spend() == pytest.approx(1.25)
 
@@ -188,8 +205,9 @@ def test_a_failing_observer_does_not_stop_the_collection(fake_server, tmp_path: 
 
     cfg = config_for(fake_server, tmp_path / "s.sqlite", {"good": {}})
     store = Store(cfg.store_path, on_record=observer)  # the store notifies, as `harness collect` sets it up
-    summary = Collector(cfg, load_plugins(extra=[("toy", toy_domain)]), store,
-                        CollectOptions(domain="toy", models=["good"])).run()
+    summary = Collector(
+        cfg, load_plugins(extra=[("toy", toy_domain)]), store, CollectOptions(domain="toy", models=["good"])
+    ).run()
     assert summary["done"] == 5 == store.count() and summary["observer_errors"] == 5 and len(seen) == 5
 
 
@@ -197,8 +215,7 @@ def test_spend_cap_skips_without_waiting_on_rate_limits(fake_server, tmp_path: P
     import time
 
     t = time.monotonic()
-    summary, store = collect(fake_server, tmp_path, models={"good": {"rpm": 60}}, toy={"count": 30},
-                             max_spend=1e-9)
+    summary, store = collect(fake_server, tmp_path, models={"good": {"rpm": 60}}, toy={"count": 30}, max_spend=1e-9)
     assert summary["skipped_spend_cap"] == 30 and fake_server.count == 0 and store.count() == 0
     assert time.monotonic() - t < 10  # 30 calls at 60 rpm would take 30 s
 
@@ -227,8 +244,12 @@ def test_unpicklable_verifier_is_a_clear_error(fake_server, tmp_path: Path) -> N
     dom = dataclasses.replace(toy_domain.TOY, name="localtoy", verifier=Local())
     mod.register_domains = hookimpl(lambda register: register(dom))  # type: ignore[attr-defined]
     cfg = config_for(fake_server, tmp_path / "s.sqlite", {"good": {}})
-    collector = Collector(cfg, load_plugins(extra=[("localtoy", mod)]), Store(cfg.store_path),
-                          CollectOptions(domain="localtoy", models=["good"]))
+    collector = Collector(
+        cfg,
+        load_plugins(extra=[("localtoy", mod)]),
+        Store(cfg.store_path),
+        CollectOptions(domain="localtoy", models=["good"]),
+    )
     with pytest.raises(HarnessError, match="verifier cannot be sent to a worker process"):
         collector.run()
     assert fake_server.count == 0
@@ -244,14 +265,20 @@ def test_a_configuration_error_during_a_call_stops_the_run(fake_server, tmp_path
     plugin = types.ModuleType("broken_provider")
     plugin.register_providers = hookimpl(lambda register: register(Broken()))  # type: ignore[attr-defined]
     with pytest.raises(HarnessError, match="model 'b': weights for this model are not installed"):
-        collect(fake_server, tmp_path, extra=[("broken", plugin)], toy={"count": 20},
-                models={"b": {"provider": "broken", "api_base": None, "api_key_env": None, "concurrency": 1}})
+        collect(
+            fake_server,
+            tmp_path,
+            extra=[("broken", plugin)],
+            toy={"count": 20},
+            models={"b": {"provider": "broken", "api_base": None, "api_key_env": None, "concurrency": 1}},
+        )
     assert Store(tmp_path / "store.sqlite").count() == 0
 
 
 def test_a_verifier_that_kills_its_worker_costs_one_attempt_not_the_run(fake_server, tmp_path: Path) -> None:
-    summary, store = collect(fake_server, tmp_path, models={"good": {"concurrency": 1}}, concurrency=1,
-                             toy={"count": 6, "verify_exit": [1]})
+    summary, store = collect(
+        fake_server, tmp_path, models={"good": {"concurrency": 1}}, concurrency=1, toy={"count": 6, "verify_exit": [1]}
+    )
     verdicts = {a.task_id: (a.verdict, a.error_kind) for a in store.attempts()}
     assert verdicts.pop("t001") == ("error", "verifier_crashed")
     assert set(verdicts.values()) == {("passed", None)} and len(verdicts) == 5

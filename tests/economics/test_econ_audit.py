@@ -248,8 +248,14 @@ def test_prices_and_margins_by_budget_scan(swe_bank, swe_pairs, pair):
     # one attempt per instance: S(x) = 1 - c [x >= cost], E(x) = min(x, cost) + (1 - c) (x - cost)^+
     solved = (xs[None, :, None] >= cost[:, None, :] * (1 - 1e-12)) * c[:, None, :]
     P = solved.mean(axis=0).T  # (models, budgets)
-    E = (np.minimum(xs[None, :, None], cost[:, None, :]) + (1 - c[:, None, :]) *
-         np.maximum(xs[None, :, None] - cost[:, None, :], 0)).mean(axis=0).T  # fmt: skip
+    E = (
+        (
+            np.minimum(xs[None, :, None], cost[:, None, :])
+            + (1 - c[:, None, :]) * np.maximum(xs[None, :, None] - cost[:, None, :], 0)
+        )
+        .mean(axis=0)
+        .T
+    )
     t1 = 0.078 if pair == "gpt5" else 0.01268
     x1 = np.minimum(xs, t1)[None, :]
     x2 = np.maximum(xs - t1, 0)[None, :]

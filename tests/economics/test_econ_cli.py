@@ -24,8 +24,9 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_analyze_swebench_json_agrees_with_the_library(swe_eval_dir, swe_bank, swe_pairs, capsys):
-    code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--rates", "0.05:0.6",
-                          "--json"], capsys)  # fmt: skip
+    code, out, err = run(
+        ["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--rates", "0.05:0.6", "--json"], capsys
+    )
     assert code == 0, err
     data = json.loads(out)
     cheap, expensive = swe_pairs["gpt5"]
@@ -48,9 +49,26 @@ def test_analyze_swebench_json_agrees_with_the_library(swe_eval_dir, swe_bank, s
 
 def test_analyze_writes_tables_and_figures(swe_eval_dir, tmp_path, capsys):
     out_dir = tmp_path / "out"
-    code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", "qwen2-5-coder-32b,qwen3-coder-480b",
-                          "--split", "group:django__django", "--fit-budget", "20,none", "--bootstraps", "5",
-                          "--rate-points", "40", "--out", str(out_dir)], capsys)  # fmt: skip
+    code, out, err = run(
+        [
+            "analyze",
+            "--bank",
+            str(swe_eval_dir),
+            "--models",
+            "qwen2-5-coder-32b,qwen3-coder-480b",
+            "--split",
+            "group:django__django",
+            "--fit-budget",
+            "20,none",
+            "--bootstraps",
+            "5",
+            "--rate-points",
+            "40",
+            "--out",
+            str(out_dir),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "Robust fit" in out and "Revenue shares" in out and "qwen3-coder-480b-a35b-instruct" in out
     for name in ("models", "curves", "prices", "search", "shares", "spend", "competition", "robust"):
@@ -86,8 +104,25 @@ def _multi_attempt_bank(folder: Path) -> Path:
 
 def test_analyze_a_three_model_jsonl_bank(tmp_path, capsys):
     bank = _multi_attempt_bank(tmp_path / "bank")
-    code, out, err = run(["analyze", "--bank", str(bank), "--values", "8", "--first-lo", "0.001",
-                          "--split", "prefix:a-", "--fit-budget", "2", "--bootstraps", "4", "--json"], capsys)  # fmt: skip
+    code, out, err = run(
+        [
+            "analyze",
+            "--bank",
+            str(bank),
+            "--values",
+            "8",
+            "--first-lo",
+            "0.001",
+            "--split",
+            "prefix:a-",
+            "--fit-budget",
+            "2",
+            "--bootstraps",
+            "4",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["cascade"] == ["small", "medium", "large"]  # cheapest first by default
@@ -101,8 +136,9 @@ def test_analyze_from_the_store(swe_eval_dir, tmp_path, capsys):
     cfg.write_text("[store]\npath = 'store.sqlite'\n")
     code, _, err = run(["--config", str(cfg), "import", str(swe_eval_dir), "--domain", "swebench"], capsys)
     assert code == 0, err
-    code, out, err = run(["--config", str(cfg), "analyze", "--domain", "swebench", "--models", GPT5_PAIR, "--json"],
-                         capsys)  # fmt: skip
+    code, out, err = run(
+        ["--config", str(cfg), "analyze", "--domain", "swebench", "--models", GPT5_PAIR, "--json"], capsys
+    )
     assert code == 0, err
     code2, out2, _ = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--json"], capsys)
     assert json.loads(out)["thresholds_usd"] == json.loads(out2)["thresholds_usd"]
@@ -144,16 +180,41 @@ def test_bad_model_names_and_options(swe_eval_dir, capsys):
 
 def test_fit_writes_a_cascade_strategy(swe_eval_dir, tmp_path, capsys):
     out = tmp_path / "strategy.json"
-    code, _, err = run(["fit", "--bank", str(swe_eval_dir), "--cascade", GPT5_PAIR, "--split", "group:django__django",
-                        "--out", str(out)], capsys)  # fmt: skip
+    code, _, err = run(
+        [
+            "fit",
+            "--bank",
+            str(swe_eval_dir),
+            "--cascade",
+            GPT5_PAIR,
+            "--split",
+            "group:django__django",
+            "--out",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0, err
     data = json.loads(out.read_text())
     assert data["strategy"] == "cascade" and [s[0] for s in data["stages"]] == data["models"]
     assert sum(s[1] for s in data["stages"]) == pytest.approx(1.0)  # the last stage takes the rest of $1
     assert data["stages"][0][1] == pytest.approx(data["thresholds_usd"][0])
     # fitting on two copies of the same source is the same worst case
-    code, out2, err = run(["fit", "--bank", str(swe_eval_dir), "--bank", str(swe_eval_dir), "--cascade", GPT5_PAIR,
-                           "--split", "group:django__django", "--json"], capsys)  # fmt: skip
+    code, out2, err = run(
+        [
+            "fit",
+            "--bank",
+            str(swe_eval_dir),
+            "--bank",
+            str(swe_eval_dir),
+            "--cascade",
+            GPT5_PAIR,
+            "--split",
+            "group:django__django",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert json.loads(out2)["thresholds_usd"] == data["thresholds_usd"]
     code, _, err = run(["fit", "--bank", str(swe_eval_dir), "--cascade", "gpt-5-mini"], capsys)
@@ -163,26 +224,43 @@ def test_fit_writes_a_cascade_strategy(swe_eval_dir, tmp_path, capsys):
 def test_analyze_task_filter_and_cross_domain_fit(swe_eval_dir, tmp_path, capsys):
     ids = tmp_path / "ids.txt"
     ids.write_text("\n".join(f"django__django-{n}" for n in (11099, 11133, 11179, 11815, 12125)) + "\n")
-    code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--tasks", f"file:{ids}",
-                          "--json"], capsys)  # fmt: skip
+    code, out, err = run(
+        ["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--tasks", f"file:{ids}", "--json"], capsys
+    )
     assert code == 0, err
     assert json.loads(out)["tasks"] == 5
-    code, out, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", "qwen2-5-coder,qwen3-coder",
-                          "--tasks", "group:django__django",
-                          "--fit-bank", f"{swe_eval_dir}::gpt-5-mini,_gpt-5", "--fit-budget", "none",
-                          "--bootstraps", "3", "--json"], capsys)  # fmt: skip
+    code, out, err = run(
+        [
+            "analyze",
+            "--bank",
+            str(swe_eval_dir),
+            "--models",
+            "qwen2-5-coder,qwen3-coder",
+            "--tasks",
+            "group:django__django",
+            "--fit-bank",
+            f"{swe_eval_dir}::gpt-5-mini,_gpt-5",
+            "--fit-budget",
+            "none",
+            "--bootstraps",
+            "3",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["tasks"] == 231
     (rob,) = data["robust"]
     assert rob["fit_on"] == "1 other bank(s), evaluated on this bank" and rob["mean_observed_tasks"] == 500
     assert 0 <= rob["held_out_mean_margin"] <= rob["best_in_domain"] + 1e-12
-    code, _, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR,
-                        "--fit-bank", f"{swe_eval_dir}::gpt-5-mini"], capsys)  # fmt: skip
+    code, _, err = run(
+        ["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--fit-bank", f"{swe_eval_dir}::gpt-5-mini"],
+        capsys,
+    )
     assert code == 2 and "--fit-bank" in err
     code, _, err = run(["analyze", "--bank", str(swe_eval_dir), "--models", GPT5_PAIR, "--tasks", "prefix:zzz"], capsys)
     assert code == 2 and "no task matches" in err
-
 
 
 def test_analysis_grid_comes_from_harness_toml_unless_given(tmp_path: Path, capsys) -> None:
@@ -191,8 +269,16 @@ def test_analysis_grid_comes_from_harness_toml_unless_given(tmp_path: Path, caps
         pytest.skip("../shared/data is not beside the project")
     cfg = tmp_path / "harness.toml"
     cfg.write_text("[analysis]\nbudget_min_usd = 0.001\nbudget_max_usd = 2.0\nbudget_points = 60\n")
-    args = ["--config", str(cfg), "analyze", "--bank", str(data), "--json",
-            "--models", "20250807_mini-v1.7.0_gpt-5-mini,20250807_mini-v1.7.0_gpt-5"]
+    args = [
+        "--config",
+        str(cfg),
+        "analyze",
+        "--bank",
+        str(data),
+        "--json",
+        "--models",
+        "20250807_mini-v1.7.0_gpt-5-mini,20250807_mini-v1.7.0_gpt-5",
+    ]
     for extra, expected in (([], [0.001, 2.0, 60]), (["--budget-points", "40"], [0.001, 2.0, 40])):
         code, out, err = run(args + extra, capsys)
         assert code == 0, err

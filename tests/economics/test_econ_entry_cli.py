@@ -43,10 +43,32 @@ def _csv(path: Path) -> list[dict[str, str]]:
 def trio(tmp_path_factory: pytest.TempPathFactory, swe_eval_dir: Path) -> tuple[dict[str, Any], Path]:
     """One ``analyze --json --out`` run with MINI as entrant and as gatekept model."""
     out_dir = tmp_path_factory.mktemp("entry")
-    code, out, err = _main(["analyze", "--bank", str(swe_eval_dir), "--models", TRIO, "--entrant", "gpt-5-mini",
-                            "--gatekeep", "gpt-5-mini", "--rates", f"{RATES[0]}:{RATES[1]}", "--rate-points",
-                            str(RATES[2]), "--report-rates", ",".join(map(str, REPORT)), "--competitors", "1",
-                            "--rounds", "2", "--json", "--out", str(out_dir)])  # fmt: skip
+    code, out, err = _main(
+        [
+            "analyze",
+            "--bank",
+            str(swe_eval_dir),
+            "--models",
+            TRIO,
+            "--entrant",
+            "gpt-5-mini",
+            "--gatekeep",
+            "gpt-5-mini",
+            "--rates",
+            f"{RATES[0]}:{RATES[1]}",
+            "--rate-points",
+            str(RATES[2]),
+            "--report-rates",
+            ",".join(map(str, REPORT)),
+            "--competitors",
+            "1",
+            "--rounds",
+            "2",
+            "--json",
+            "--out",
+            str(out_dir),
+        ]
+    )
     assert code == 0, err
     return json.loads(out), out_dir
 
@@ -104,8 +126,16 @@ def test_entry_agrees_with_the_library(trio, swe_bank):
     tc = task_curves(mx, analysis_grid(opts, [mx]))
     u = solve_rate_grid(*RATES)
     before, after = entry["cascade_before"], entry["cascade_after"]
-    ch = market_entry(tc, [NANO, GPT5], MINI, u, allocation_grid(len(before), opts), allocation_grid(len(after), opts),
-                      cascade_before=before, cascade_after=after)  # fmt: skip
+    ch = market_entry(
+        tc,
+        [NANO, GPT5],
+        MINI,
+        u,
+        allocation_grid(len(before), opts),
+        allocation_grid(len(after), opts),
+        cascade_before=before,
+        cascade_after=after,
+    )
     idx = np.abs(u[:, None] - np.array(REPORT)[None, :]).argmin(axis=0)
     for row, i in zip(entry["rates"], idx, strict=True):
         assert row["market_price_before"] == pytest.approx(ch.shares_before.market[i], rel=1e-12)
@@ -142,8 +172,23 @@ def test_gatekeeping_raises_the_market_price_and_the_margin(trio):
 
 def test_entry_and_gatekeeping_tables_on_the_terminal(swe_eval_dir, capsys):
     with pytest.raises(SystemExit) as info:
-        cli.main(["analyze", "--bank", str(swe_eval_dir), "--models", "gpt-5-mini,_gpt-5", "--entrant", "gpt-5-mini",
-                  "--gatekeep", "gpt-5-mini", "--rate-points", "20", "--rounds", "2"])  # fmt: skip
+        cli.main(
+            [
+                "analyze",
+                "--bank",
+                str(swe_eval_dir),
+                "--models",
+                "gpt-5-mini,_gpt-5",
+                "--entrant",
+                "gpt-5-mini",
+                "--gatekeep",
+                "gpt-5-mini",
+                "--rate-points",
+                "20",
+                "--rounds",
+                "2",
+            ]
+        )
     out = capsys.readouterr().out
     assert info.value.code == 0
     assert "Market entry of gpt-5-mini" in out and "gpt-5-mini*" in out and "Gatekeeping gpt-5-mini" in out
@@ -159,8 +204,20 @@ def test_entry_and_gatekeeping_tables_on_the_terminal(swe_eval_dir, capsys):
     ],
 )
 def test_bad_entrant_or_gatekept_model_exits_2(swe_eval_dir, extra, message):
-    code, _, err = _main(["analyze", "--bank", str(swe_eval_dir), "--models", "gpt-5-mini,_gpt-5",
-                          "--rate-points", "10", "--rounds", "1", *extra])  # fmt: skip
+    code, _, err = _main(
+        [
+            "analyze",
+            "--bank",
+            str(swe_eval_dir),
+            "--models",
+            "gpt-5-mini,_gpt-5",
+            "--rate-points",
+            "10",
+            "--rounds",
+            "1",
+            *extra,
+        ]
+    )
     assert code == 2 and message in err and err.count("\n") == 1
 
 

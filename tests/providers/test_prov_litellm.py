@@ -40,8 +40,9 @@ def test_ok_call_returns_text_tokens_and_exact_cost(fake_server) -> None:
 def test_cost_from_bundled_price_map(fake_server) -> None:
     import litellm
 
-    model = model_config(fake_server, "mini", route="openai/gpt-4o-mini", input_cost_per_mtok=None,
-                         output_cost_per_mtok=None)
+    model = model_config(
+        fake_server, "mini", route="openai/gpt-4o-mini", input_cost_per_mtok=None, output_cost_per_mtok=None
+    )
     c = call(model)
     entry = litellm.model_cost["gpt-4o-mini"]
     expected = 20 * entry["input_cost_per_token"] + 8 * entry["output_cost_per_token"]

@@ -31,8 +31,13 @@ MSG = [Message("user", "Compute: 2+3")]
 
 
 def client(model, ledger, gate=None):
-    return MeteredClient(model, LiteLLMProvider(RetryPolicy(0.01, 0.02)), ledger,
-                         gate or ModelGate(model.concurrency), resolve_price(model))
+    return MeteredClient(
+        model,
+        LiteLLMProvider(RetryPolicy(0.01, 0.02)),
+        ledger,
+        gate or ModelGate(model.concurrency),
+        resolve_price(model),
+    )
 
 
 def test_ledger_waits_for_outstanding_reservations_then_refuses() -> None:
@@ -82,8 +87,7 @@ def test_worst_case_covers_prompt_and_all_output_tokens(fake_server) -> None:
 def test_spend_never_exceeds_a_tiny_cap_under_heavy_concurrency(fake_server, cap_calls: float) -> None:
     """200 concurrent calls, a cap worth a few worst-case calls, real costs far below the worst case."""
     fake_server.latency = 0.01
-    model = model_config(fake_server, concurrency=64, max_tokens=40, input_cost_per_mtok=2.0,
-                         output_cost_per_mtok=30.0)
+    model = model_config(fake_server, concurrency=64, max_tokens=40, input_cost_per_mtok=2.0, output_cost_per_mtok=30.0)
     probe = client(model, SpendLedger())
     worst = probe.worst_case(count_prompt_tokens(model.route, MSG), 40)
     assert worst is not None
@@ -162,8 +166,7 @@ def test_token_bucket_enforces_a_rate() -> None:
 
 
 def test_unpriced_model_cannot_run_under_a_cap(fake_server) -> None:
-    model = model_config(fake_server, input_cost_per_mtok=None, output_cost_per_mtok=None,
-                         cost_from_response=True)
+    model = model_config(fake_server, input_cost_per_mtok=None, output_cost_per_mtok=None, cost_from_response=True)
     c = MeteredClient(model, LiteLLMProvider(), SpendLedger(cap=1.0), ModelGate(1), None)
     with pytest.raises(SpendCapReached):
         asyncio.run(c.complete(MSG))
@@ -180,8 +183,13 @@ def test_an_invalid_reported_cost_is_charged_at_the_worst_case() -> None:
         async def complete(self, model, messages, **params):  # noqa: ANN001, ANN003, ANN201
             return Completion(text="x", input_tokens=5, output_tokens=5, cost_usd=float("nan"))
 
-    model = parse_config({"models": {"w": {"route": "openai/x", "provider": "weird", "input_cost_per_mtok": 1.0,
-                                           "output_cost_per_mtok": 1.0}}}).models["w"]
+    model = parse_config(
+        {
+            "models": {
+                "w": {"route": "openai/x", "provider": "weird", "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 1.0}
+            }
+        }
+    ).models["w"]
     c = MeteredClient(model, Weird(), SpendLedger(cap=1.0), ModelGate(1), resolve_price(model))
     with pytest.raises(ProviderError, match="invalid cost"):
         asyncio.run(c.complete(MSG))

@@ -24,12 +24,16 @@ def test_unpriced_model_is_rejected_when_the_configuration_loads(tmp_path: Path)
 
 
 def test_cost_from_response_or_prices_make_a_model_acceptable() -> None:
-    cfg = parse_config({"models": {
-        "reported": {"route": "openrouter/some/unknown", "cost_from_response": True},
-        "priced": {"route": "openai/unknown", "input_cost_per_mtok": 0.5, "output_cost_per_mtok": 1.5},
-        "mapped": {"route": "openai/gpt-4o-mini"},
-        "bare": {"route": "gpt-4o-mini"},
-    }})
+    cfg = parse_config(
+        {
+            "models": {
+                "reported": {"route": "openrouter/some/unknown", "cost_from_response": True},
+                "priced": {"route": "openai/unknown", "input_cost_per_mtok": 0.5, "output_cost_per_mtok": 1.5},
+                "mapped": {"route": "openai/gpt-4o-mini"},
+                "bare": {"route": "gpt-4o-mini"},
+            }
+        }
+    )
     assert resolve_price(cfg.models["reported"]) is None
     assert resolve_price(cfg.models["priced"]) == Price(0.5, 1.5)
     mapped = resolve_price(cfg.models["mapped"])
@@ -38,8 +42,9 @@ def test_cost_from_response_or_prices_make_a_model_acceptable() -> None:
 
 
 def test_config_price_overrides_the_map() -> None:
-    cfg = parse_config({"models": {"m": {"route": "gpt-4o-mini", "input_cost_per_mtok": 9.0,
-                                         "output_cost_per_mtok": 9.0}}})
+    cfg = parse_config(
+        {"models": {"m": {"route": "gpt-4o-mini", "input_cost_per_mtok": 9.0, "output_cost_per_mtok": 9.0}}}
+    )
     assert resolve_price(cfg.models["m"]) == Price(9.0, 9.0)
 
 

@@ -20,9 +20,10 @@ def _synthetic_bank(seed: int = 7) -> Bank:
     entries: dict[str, dict[str, BankEntry]] = {}
     for m in ("cheap", "strong"):
         entries[m] = {
-            f"task-{i}": BankEntry(round(rng.uniform(0.001, 0.5), 6),
-                                   tuple(int(rng.random() < (0.3 if m == "cheap" else 0.7))
-                                         for _ in range(rng.randint(1, 8))))
+            f"task-{i}": BankEntry(
+                round(rng.uniform(0.001, 0.5), 6),
+                tuple(int(rng.random() < (0.3 if m == "cheap" else 0.7)) for _ in range(rng.randint(1, 8))),
+            )
             for i in range(60)
         }
     return Bank(entries)

@@ -41,8 +41,13 @@ def _fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def model_table(server: FakeServer, name: str = "good", **kw: Any) -> dict[str, Any]:
     """A [models.<name>] table routed to the fake server (prices 1 and 2 USD per Mtok by default)."""
     table: dict[str, Any] = {
-        "route": f"openai/fake-{name}", "api_base": server.api_base, "api_key_env": KEY_ENV,
-        "input_cost_per_mtok": 1.0, "output_cost_per_mtok": 2.0, "max_tokens": 50, "timeout_s": 5.0,
+        "route": f"openai/fake-{name}",
+        "api_base": server.api_base,
+        "api_key_env": KEY_ENV,
+        "input_cost_per_mtok": 1.0,
+        "output_cost_per_mtok": 2.0,
+        "max_tokens": 50,
+        "timeout_s": 5.0,
         "max_retries": 2,
     }
     table.update(kw)
@@ -53,8 +58,9 @@ def model_config(server: FakeServer, name: str = "good", **kw: Any) -> ModelConf
     return parse_config({"models": {name: model_table(server, name, **kw)}}).models[name]
 
 
-def config_for(server: FakeServer, store: Path, models: dict[str, dict[str, Any]] | None = None,
-               toy: dict[str, Any] | None = None) -> Config:
+def config_for(
+    server: FakeServer, store: Path, models: dict[str, dict[str, Any]] | None = None, toy: dict[str, Any] | None = None
+) -> Config:
     models = models or {"good": {}, "bad": {}}
     data = {
         "models": {n: model_table(server, n, **kw) for n, kw in models.items()},
@@ -64,8 +70,9 @@ def config_for(server: FakeServer, store: Path, models: dict[str, dict[str, Any]
     return parse_config(data)
 
 
-def toml_for(server: FakeServer, store: Path, models: dict[str, dict[str, Any]] | None = None,
-             toy: dict[str, Any] | None = None) -> str:
+def toml_for(
+    server: FakeServer, store: Path, models: dict[str, dict[str, Any]] | None = None, toy: dict[str, Any] | None = None
+) -> str:
     """The same configuration as harness.toml text (for the command line in a subprocess)."""
     models = models or {"good": {}, "bad": {}}
     lines = [f'[store]\npath = "{store}"\n']
@@ -98,8 +105,19 @@ def toy_site(root: Path) -> Path:
     return root
 
 
-__all__ = ["FakeServer", "KEY_ENV", "SECRET", "config_for", "fake_server", "model_config", "model_table",
-           "toml_for", "toy_domain", "toy_site", "_fake_key"]
+__all__ = [
+    "FakeServer",
+    "KEY_ENV",
+    "SECRET",
+    "config_for",
+    "fake_server",
+    "model_config",
+    "model_table",
+    "toml_for",
+    "toy_domain",
+    "toy_site",
+    "_fake_key",
+]
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:

@@ -99,11 +99,17 @@ class FakeServer:
         body = await request.json()
         b = self._next()
         with self._lock:
-            self.requests.append({
-                "model": body.get("model"), "messages": body.get("messages"), "kind": b.kind,
-                "max_tokens": body.get("max_tokens") or body.get("max_completion_tokens"),
-                "headers": dict(request.headers), "body": body, "at": time.time(),
-            })
+            self.requests.append(
+                {
+                    "model": body.get("model"),
+                    "messages": body.get("messages"),
+                    "kind": b.kind,
+                    "max_tokens": body.get("max_tokens") or body.get("max_completion_tokens"),
+                    "headers": dict(request.headers),
+                    "body": body,
+                    "at": time.time(),
+                }
+            )
             self.by_kind[b.kind] += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -143,14 +149,27 @@ class FakeServer:
         if self.report_cost is not None:
             usage["cost"] = self.report_cost
         model = str(body.get("model", ""))
-        choices = [] if b.kind == "no_choices" else [{
-            "index": 0, "finish_reason": "stop",
-            "message": {"role": "assistant", "content": self.answer(model, body.get("messages") or [])},
-        }]
-        return web.json_response({
-            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
-            "model": model, "choices": choices, "usage": usage,
-        })
+        choices = (
+            []
+            if b.kind == "no_choices"
+            else [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": self.answer(model, body.get("messages") or [])},
+                }
+            ]
+        )
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": choices,
+                "usage": usage,
+            }
+        )
 
     def start(self) -> FakeServer:
         ready = threading.Event()
@@ -196,8 +215,7 @@ class FakeServer:
 
 def _error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> web.Response:
     body = {"error": {"message": message, "type": code, "code": code, "param": None}}
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json",
-                        headers=headers or {})
+    return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers or {})
 
 
 def main() -> None:

@@ -21,11 +21,18 @@ class ToySource:
         count = int(options.get("count", 20))
         limit = options.get("limit")
         for i in range(count if limit is None else min(count, int(limit))):
-            yield Task(id=f"t{i:03d}", data={"a": i, "b": 2 * i + 1, "calls": int(options.get("calls", 1)),
-                                             "verify_sleep": float(options.get("verify_sleep", 0.0)),
-                                             "verify_raise": bool(options.get("verify_raise", False)),
-                                             "swallow_errors": bool(options.get("swallow_errors", False)),
-                                             "verify_exit": i in options.get("verify_exit", [])})
+            yield Task(
+                id=f"t{i:03d}",
+                data={
+                    "a": i,
+                    "b": 2 * i + 1,
+                    "calls": int(options.get("calls", 1)),
+                    "verify_sleep": float(options.get("verify_sleep", 0.0)),
+                    "verify_raise": bool(options.get("verify_raise", False)),
+                    "swallow_errors": bool(options.get("swallow_errors", False)),
+                    "verify_exit": i in options.get("verify_exit", []),
+                },
+            )
 
 
 class ToySolver:
@@ -55,8 +62,9 @@ class ToyVerifier:
         return Verdict("passed" if ok else "failed", correct=ok)
 
 
-TOY = Domain(name="toy", source=ToySource(), solver=ToySolver(), verifier=ToyVerifier(),
-             description="adds two numbers (tests)")
+TOY = Domain(
+    name="toy", source=ToySource(), solver=ToySolver(), verifier=ToyVerifier(), description="adds two numbers (tests)"
+)
 
 
 @hookimpl

@@ -36,7 +36,7 @@ def model_name(route: str) -> str:
             f"route {route!r} is not a local model: provider 'local' needs route 'local/<name>', "
             f"one of {', '.join(PREFIX + m for m in rt.MODELS)}"
         )
-    name = route[len(PREFIX):]
+    name = route[len(PREFIX) :]
     rt.spec_for(name)
     return name
 

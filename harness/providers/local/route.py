@@ -33,33 +33,47 @@ def _timeout_seconds(timeout: Any) -> float | None:
 class LocalLLM(CustomLLM):
     """litellm custom provider serving the harness's local llama.cpp models."""
 
-    def _request(self, model: str, messages: list, optional_params: dict, timeout: Any,
-                 cancel: threading.Event | None = None) -> partial:
+    def _request(
+        self, model: str, messages: list, optional_params: dict, timeout: Any, cancel: threading.Event | None = None
+    ) -> partial:
         try:
             rt.spec_for(model)
         except rt.UnknownLocalModel as exc:
             raise litellm.NotFoundError(str(exc), model=model, llm_provider=PROVIDER) from None
         params = dict(optional_params)
         return partial(
-            rt.chat, model, messages,
-            max_tokens=params.pop("max_tokens", None), temperature=params.pop("temperature", None),
-            top_p=params.pop("top_p", None), seed=params.pop("seed", None), stop=params.pop("stop", None),
-            timeout_s=_timeout_seconds(timeout), cancel=cancel, **params,
+            rt.chat,
+            model,
+            messages,
+            max_tokens=params.pop("max_tokens", None),
+            temperature=params.pop("temperature", None),
+            top_p=params.pop("top_p", None),
+            seed=params.pop("seed", None),
+            stop=params.pop("stop", None),
+            timeout_s=_timeout_seconds(timeout),
+            cancel=cancel,
+            **params,
         )
 
-    def _response(self, model: str, result: rt.ChatResult, model_response: ModelResponse,
-                  timeout: Any) -> ModelResponse:
+    def _response(
+        self, model: str, result: rt.ChatResult, model_response: ModelResponse, timeout: Any
+    ) -> ModelResponse:
         if result.interrupted == "timeout":
             raise litellm.Timeout(
                 f"local model {model} did not finish within {_timeout_seconds(timeout):g} s "
-                f"({result.completion_tokens} tokens generated)", model=model, llm_provider=PROVIDER,
+                f"({result.completion_tokens} tokens generated)",
+                model=model,
+                llm_provider=PROVIDER,
             )
         model_response.choices[0].message.content = result.text  # type: ignore[union-attr]
         model_response.choices[0].finish_reason = result.finish_reason
         model_response.model = f"{PROVIDER}/{model}"
         model_response.system_fingerprint = f"llama.cpp-{rt.spec_for(model).sha256[:12]}-seed{result.seed}"
-        usage = Usage(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
-                      total_tokens=result.prompt_tokens + result.completion_tokens)
+        usage = Usage(
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            total_tokens=result.prompt_tokens + result.completion_tokens,
+        )
         setattr(model_response, "usage", usage)  # noqa: B010 (usage is not a declared field)
         model_response._hidden_params["seed"] = result.seed
         model_response._hidden_params["local_generation_s"] = result.seconds
@@ -72,23 +86,52 @@ class LocalLLM(CustomLLM):
             if "context window" in str(exc):
                 raise litellm.ContextWindowExceededError(
                     f"local model {model}: {exc} (set HARNESS_LOCAL_N_CTX to raise it)",
-                    model=model, llm_provider=PROVIDER,
+                    model=model,
+                    llm_provider=PROVIDER,
                 ) from None
             raise
 
-    def completion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
-                   model_response: ModelResponse, print_verbose: Any, encoding: Any, api_key: Any,
-                   logging_obj: Any, optional_params: dict, acompletion: Any = None,
-                   litellm_params: Any = None, logger_fn: Any = None, headers: Any = None,
-                   timeout: Any = None, client: Any = None) -> ModelResponse:
+    def completion(
+        self,
+        model: str,
+        messages: list,
+        api_base: str,
+        custom_prompt_dict: dict,
+        model_response: ModelResponse,
+        print_verbose: Any,
+        encoding: Any,
+        api_key: Any,
+        logging_obj: Any,
+        optional_params: dict,
+        acompletion: Any = None,
+        litellm_params: Any = None,
+        logger_fn: Any = None,
+        headers: Any = None,
+        timeout: Any = None,
+        client: Any = None,
+    ) -> ModelResponse:
         request = self._request(model, messages, optional_params, timeout)
         return self._response(model, self._run(request, model), model_response, timeout)
 
-    async def acompletion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
-                          model_response: ModelResponse, print_verbose: Any, encoding: Any, api_key: Any,
-                          logging_obj: Any, optional_params: dict, acompletion: Any = None,
-                          litellm_params: Any = None, logger_fn: Any = None, headers: Any = None,
-                          timeout: Any = None, client: Any = None) -> ModelResponse:
+    async def acompletion(
+        self,
+        model: str,
+        messages: list,
+        api_base: str,
+        custom_prompt_dict: dict,
+        model_response: ModelResponse,
+        print_verbose: Any,
+        encoding: Any,
+        api_key: Any,
+        logging_obj: Any,
+        optional_params: dict,
+        acompletion: Any = None,
+        litellm_params: Any = None,
+        logger_fn: Any = None,
+        headers: Any = None,
+        timeout: Any = None,
+        client: Any = None,
+    ) -> ModelResponse:
         cancel = threading.Event()
         request = self._request(model, messages, optional_params, timeout, cancel)
         result = await rt.run_local(self._run, request, model, on_cancel=cancel)

@@ -41,8 +41,7 @@ MODELS: dict[str, WeightsSpec] = {
 
 #: Sampling defaults when a request leaves them out: Qwen2.5-Coder's own generation_config.json
 #: (temperature 0.7, top_p 0.8, top_k 20, repetition_penalty 1.05), and no min_p cut-off.
-DEFAULTS: dict[str, Any] = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repeat_penalty": 1.05,
-                            "min_p": 0.0}
+DEFAULTS: dict[str, Any] = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "repeat_penalty": 1.05, "min_p": 0.0}
 #: Extra llama.cpp sampling settings a request may pass through (litellm forwards unknown params).
 PASSTHROUGH = ("top_k", "min_p", "typical_p", "repeat_penalty", "presence_penalty", "frequency_penalty")
 DEFAULT_N_CTX = 16384
@@ -200,7 +199,10 @@ def load(name: str, *, progress: bool = True) -> Any:
         threads = thread_count()
         try:
             model = _LLAMA_CLASS(
-                model_path=str(path), n_ctx=context_size(), n_threads=threads, n_threads_batch=threads,
+                model_path=str(path),
+                n_ctx=context_size(),
+                n_threads=threads,
+                n_threads_batch=threads,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
@@ -294,8 +296,7 @@ def chat(
     )
 
 
-async def run_local(fn: Callable[..., T], *args: Any, on_cancel: threading.Event | None = None,
-                    **kwargs: Any) -> T:
+async def run_local(fn: Callable[..., T], *args: Any, on_cancel: threading.Event | None = None, **kwargs: Any) -> T:
     """Run ``fn`` on the local-model worker thread; if the caller is cancelled, set ``on_cancel``
     (which ``fn`` watches) so the thread stops early instead of finishing unwanted work."""
     loop = asyncio.get_running_loop()

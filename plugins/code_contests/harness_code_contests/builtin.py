@@ -173,7 +173,7 @@ def _sort_words(inp: str) -> str:
 
 
 def _gen_sum(r: random.Random) -> str:
-    return f"{r.randint(-10**30, 10**30)} {r.randint(-10**30, 10**30)}\n"
+    return f"{r.randint(-(10**30), 10**30)} {r.randint(-(10**30), 10**30)}\n"
 
 
 def _gen_array(lo: int, hi: int, nmax: int) -> Callable[[random.Random], str]:
@@ -260,56 +260,80 @@ def _gen_words(r: random.Random) -> str:
 
 PROBLEMS: tuple[Problem, ...] = (
     Problem(
-        "big-sum", "Big Sum",
+        "big-sum",
+        "Big Sum",
         "Read two integers a and b (|a|, |b| <= 10^30) on one line and print a + b.\n\n"
         "Example\nInput:\n3 4\nOutput:\n7",
-        ("3 4\n", "-1000000000000000000000 1\n"), _gen_sum, _sum_big,
+        ("3 4\n", "-1000000000000000000000 1\n"),
+        _gen_sum,
+        _sum_big,
         "a, b = map(int, input().split())\nprint(a + b)\n",
     ),
     Problem(
-        "max-subarray", "Maximum Subarray",
+        "max-subarray",
+        "Maximum Subarray",
         "The first line holds n (1 <= n <= 10^5), the second n integers (|a_i| <= 10^9). Print the largest "
         "sum of a non-empty contiguous subarray.\n\nExample\nInput:\n5\n-2 1 -3 4 -1\nOutput:\n4",
-        ("5\n-2 1 -3 4 -1\n", "3\n-5 -2 -7\n"), _gen_array(-10**9, 10**9, 1000), _kadane,
+        ("5\n-2 1 -3 4 -1\n", "3\n-5 -2 -7\n"),
+        _gen_array(-(10**9), 10**9, 1000),
+        _kadane,
         "import sys\nd = sys.stdin.read().split()\nn = int(d[0])\na = list(map(int, d[1:1 + n]))\n"
         "best = cur = a[0]\nfor x in a[1:]:\n    cur = max(x, cur + x)\n    best = max(best, cur)\nprint(best)\n",
         edge_inputs=("1\n-7\n",),
     ),
     Problem(
-        "circle-area", "Circle Area",
+        "circle-area",
+        "Circle Area",
         "Read a real radius r (0 < r <= 100) and print the area of the circle. Answers within an absolute or "
         "relative error of 1e-6 are accepted.\n\nExample\nInput:\n1.00\nOutput:\n3.141593",
-        ("1.00\n", "2.50\n"), _gen_circle, _circle,
-        "import math\nr = float(input())\nprint(f'{math.pi * r * r:.9f}')\n", float_tolerance=1e-6,
+        ("1.00\n", "2.50\n"),
+        _gen_circle,
+        _circle,
+        "import math\nr = float(input())\nprint(f'{math.pi * r * r:.9f}')\n",
+        float_tolerance=1e-6,
     ),
     Problem(
-        "triangle-area", "Triangle Area",
+        "triangle-area",
+        "Triangle Area",
         "Read six integers x1 y1 x2 y2 x3 y3 (|coordinates| <= 1000), the corners of a triangle, and print its "
         "area. Answers within an absolute or relative error of 1e-6 are accepted.\n\n"
         "Example\nInput:\n0 0 4 0 0 3\nOutput:\n6.0",
-        ("0 0 4 0 0 3\n", "0 0 1 1 2 2\n"), _gen_triangle, _triangle,
+        ("0 0 4 0 0 3\n", "0 0 1 1 2 2\n"),
+        _gen_triangle,
+        _triangle,
         "x1, y1, x2, y2, x3, y3 = map(int, input().split())\n"
-        "print(abs((x2 - x1) * (y3 - y1) - (x3 - x1) * (y2 - y1)) / 2)\n", float_tolerance=1e-6,
+        "print(abs((x2 - x1) * (y3 - y1) - (x3 - x1) * (y2 - y1)) / 2)\n",
+        float_tolerance=1e-6,
     ),
     Problem(
-        "array-mean", "Array Mean",
+        "array-mean",
+        "Array Mean",
         "The first line holds n (1 <= n <= 1000), the second n integers (|a_i| <= 10^6). Print their mean. "
         "Answers within an absolute or relative error of 1e-6 are accepted.\n\n"
         "Example\nInput:\n3\n1 2 4\nOutput:\n2.333333333",
-        ("3\n1 2 4\n", "2\n-1 1\n"), _gen_array(-10**6, 10**6, 1000), _mean,
-        "n = int(input())\na = list(map(int, input().split()))\nprint(sum(a) / n)\n", float_tolerance=1e-6,
+        ("3\n1 2 4\n", "2\n-1 1\n"),
+        _gen_array(-(10**6), 10**6, 1000),
+        _mean,
+        "n = int(input())\na = list(map(int, input().split()))\nprint(sum(a) / n)\n",
+        float_tolerance=1e-6,
     ),
     Problem(
-        "gcd-lcm", "GCD and LCM",
+        "gcd-lcm",
+        "GCD and LCM",
         "Read two positive integers a and b (<= 10^12) and print their greatest common divisor and least "
         "common multiple, separated by a space.\n\nExample\nInput:\n4 6\nOutput:\n2 12",
-        ("4 6\n", "7 7\n"), _gen_gcd, _gcd_lcm,
+        ("4 6\n", "7 7\n"),
+        _gen_gcd,
+        _gcd_lcm,
         "import math\na, b = map(int, input().split())\ng = math.gcd(a, b)\nprint(g, a * b // g)\n",
     ),
     Problem(
-        "count-primes", "Counting Primes",
+        "count-primes",
+        "Counting Primes",
         "Read n (1 <= n <= 2*10^6) and print how many primes are <= n.\n\nExample\nInput:\n10\nOutput:\n4",
-        ("10\n", "1\n"), _gen_primes, _primes,
+        ("10\n", "1\n"),
+        _gen_primes,
+        _primes,
         "n = int(input())\nif n < 2:\n    print(0)\nelse:\n    s = bytearray([1]) * (n + 1)\n    s[0] = s[1] = 0\n"
         "    i = 2\n    while i * i <= n:\n        if s[i]:\n"
         "            s[i * i::i] = bytes(len(range(i * i, n + 1, i)))\n"
@@ -317,18 +341,24 @@ PROBLEMS: tuple[Problem, ...] = (
         edge_inputs=("2000000\n",),
     ),
     Problem(
-        "palindromes", "Palindromes",
+        "palindromes",
+        "Palindromes",
         "The first line holds t (1 <= t <= 100); each of the next t lines holds a word of lowercase letters. "
         "For each word print YES if it reads the same backwards, else NO.\n\n"
         "Example\nInput:\n2\nabba\nab\nOutput:\nYES\nNO",
-        ("2\nabba\nab\n",), _gen_palindromes, _palindromes,
+        ("2\nabba\nab\n",),
+        _gen_palindromes,
+        _palindromes,
         "t = int(input())\nfor _ in range(t):\n    w = input().strip()\n    print('YES' if w == w[::-1] else 'NO')\n",
     ),
     Problem(
-        "fibonacci-mod", "Huge Fibonacci",
+        "fibonacci-mod",
+        "Huge Fibonacci",
         "Read n (0 <= n <= 10^18) and print the n-th Fibonacci number modulo 1000000007 (F(0) = 0, F(1) = 1)."
         "\n\nExample\nInput:\n10\nOutput:\n55",
-        ("10\n", "0\n"), _gen_fib, _fib,
+        ("10\n", "0\n"),
+        _gen_fib,
+        _fib,
         "M = 10**9 + 7\n\ndef mul(a, b):\n"
         "    return [[(a[0][0]*b[0][0] + a[0][1]*b[1][0]) % M, (a[0][0]*b[0][1] + a[0][1]*b[1][1]) % M],\n"
         "            [(a[1][0]*b[0][0] + a[1][1]*b[1][0]) % M, (a[1][0]*b[0][1] + a[1][1]*b[1][1]) % M]]\n\n"
@@ -337,11 +367,14 @@ PROBLEMS: tuple[Problem, ...] = (
         edge_inputs=("1000000000000000000\n",),
     ),
     Problem(
-        "grid-path", "Shortest Grid Path",
+        "grid-path",
+        "Shortest Grid Path",
         "The first line holds n and m (2 <= n, m <= 100); then n lines of m characters: '.' free, '#' wall, "
         "'S' start, 'T' target. Moving up, down, left or right, print the fewest steps from S to T, or -1 if T "
         "cannot be reached.\n\nExample\nInput:\n2 3\nS.#\n#.T\nOutput:\n3",
-        ("2 3\nS.#\n#.T\n", "2 2\nS#\n#T\n"), _gen_grid, _grid,
+        ("2 3\nS.#\n#.T\n", "2 2\nS#\n#T\n"),
+        _gen_grid,
+        _grid,
         "from collections import deque\nimport sys\nd = sys.stdin.read().split()\nn, m = int(d[0]), int(d[1])\n"
         "g = d[2:2 + n]\nfor i in range(n):\n    for j in range(m):\n"
         "        if g[i][j] == 'S':\n            s = (i, j)\n"
@@ -351,46 +384,61 @@ PROBLEMS: tuple[Problem, ...] = (
         "            dist[(a, b)] = dist[(i, j)] + 1\n            q.append((a, b))\nprint(ans)\n",
     ),
     Problem(
-        "coin-ways", "Coin Combinations",
+        "coin-ways",
+        "Coin Combinations",
         "The first line holds n and x (1 <= n <= 100, 0 <= x <= 10^5); the second n distinct coin values "
         "(1 <= c_i <= 10^5). Print the number of ways to pay x with unlimited coins, where the order of coins "
         "does not matter, modulo 1000000007.\n\nExample\nInput:\n3 5\n1 2 5\nOutput:\n4",
-        ("3 5\n1 2 5\n", "1 3\n2\n"), _gen_coins, _coins,
+        ("3 5\n1 2 5\n", "1 3\n2\n"),
+        _gen_coins,
+        _coins,
         "n, x = map(int, input().split())\nc = list(map(int, input().split()))\nw = [1] + [0] * x\nfor v in c:\n"
         "    for s in range(v, x + 1):\n        w[s] = (w[s] + w[s - v]) % 1000000007\nprint(w[x])\n",
     ),
     Problem(
-        "brackets", "Balanced Brackets",
+        "brackets",
+        "Balanced Brackets",
         "The first line holds t (1 <= t <= 100); each of the next t lines holds a non-empty string of the "
         "characters ()[]{}. For each print YES if it is balanced, else NO.\n\n"
         "Example\nInput:\n3\n([]{})\n(]\n((\nOutput:\nYES\nNO\nNO",
-        ("3\n([]{})\n(]\n((\n",), _gen_brackets, _brackets,
+        ("3\n([]{})\n(]\n((\n",),
+        _gen_brackets,
+        _brackets,
         "t = int(input())\nfor _ in range(t):\n    s = input().strip()\n    st = []\n    ok = True\n    for ch in s:\n"
         "        if ch in '([{':\n            st.append(ch)\n"
         "        elif not st or st.pop() + ch not in ('()', '[]', '{}'):\n"
         "            ok = False\n            break\n    print('YES' if ok and not st else 'NO')\n",
     ),
     Problem(
-        "pair-sums", "Pairs With Sum",
+        "pair-sums",
+        "Pairs With Sum",
         "The first line holds n and k (1 <= n <= 2*10^5, |k| <= 10^9); the second n integers. Print the number "
         "of pairs i < j with a_i + a_j = k.\n\nExample\nInput:\n4 5\n1 4 2 3\nOutput:\n2",
-        ("4 5\n1 4 2 3\n", "3 2\n1 1 1\n"), _gen_pairs, _pairs,
+        ("4 5\n1 4 2 3\n", "3 2\n1 1 1\n"),
+        _gen_pairs,
+        _pairs,
         "from collections import Counter\nn, k = map(int, input().split())\na = list(map(int, input().split()))\n"
         "seen = Counter()\nc = 0\nfor x in a:\n    c += seen[k - x]\n    seen[x] += 1\nprint(c)\n",
     ),
     Problem(
-        "distinct-letters", "Distinct Letters",
+        "distinct-letters",
+        "Distinct Letters",
         "Read a word of lowercase letters (length <= 10^5) and print how many different letters it uses.\n\n"
         "Example\nInput:\nbanana\nOutput:\n3",
-        ("banana\n", "z\n"), _gen_distinct, _distinct,
+        ("banana\n", "z\n"),
+        _gen_distinct,
+        _distinct,
         "print(len(set(input().strip())))\n",
     ),
     Problem(
-        "sort-words", "Sort Words",
+        "sort-words",
+        "Sort Words",
         "The first line holds n (1 <= n <= 1000), the second n lowercase words. Print them on one line, "
         "separated by spaces, sorted by length and then alphabetically.\n\n"
         "Example\nInput:\n3\nbb a ab\nOutput:\na ab bb",
-        ("3\nbb a ab\n",), _gen_words, _sort_words,
+        ("3\nbb a ab\n",),
+        _gen_words,
+        _sort_words,
         "input()\nw = input().split()\nprint(' '.join(sorted(w, key=lambda s: (len(s), s))))\n",
     ),
 )

@@ -89,11 +89,18 @@ def definitions_only(code: str) -> str:
     if len(kept) == len(tree.body):
         return code
     lines = code.splitlines()
-    return "\n\n".join(
-        "\n".join(lines[(node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1:
-                        node.end_lineno])
-        for node in kept
-    ) + "\n"
+    return (
+        "\n\n".join(
+            "\n".join(
+                lines[
+                    (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno)
+                    - 1 : node.end_lineno
+                ]
+            )
+            for node in kept
+        )
+        + "\n"
+    )
 
 
 def program(task_data: dict[str, Any], code: str, test: str) -> str:

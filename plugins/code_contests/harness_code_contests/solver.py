@@ -16,5 +16,4 @@ class CodeSolver:
         prompt = build_prompt(task.data)
         completion = await model.complete([Message("user", prompt)])
         code = extract_code(completion.text)
-        return Candidate(answer=code, prompt=prompt, response=completion.text,
-                         detail={"extracted": code is not None})
+        return Candidate(answer=code, prompt=prompt, response=completion.text, detail={"extracted": code is not None})

@@ -137,8 +137,10 @@ class CodeContestsSource:
             options = {**options, "source": self.name}
         unknown = sorted(k for k in set(options) - _KNOWN_OPTIONS if not k.startswith("_"))
         if unknown:
-            raise HarnessError(f"[domains.code_contests] unknown option(s) {', '.join(unknown)}; "
-                               f"known: {', '.join(sorted(_KNOWN_OPTIONS))}")
+            raise HarnessError(
+                f"[domains.code_contests] unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(_KNOWN_OPTIONS))}"
+            )
         source = options.get("source") or ("local" if options.get("path") else "builtin")
         if source.endswith((".jsonl", ".ndjson", ".json", ".parquet")):  # source = "file.jsonl": a local file
             options = {**options, "path": source}
@@ -146,21 +148,29 @@ class CodeContestsSource:
         if source == "code_contests":
             source = "hub"
         if source not in SOURCES:
-            raise HarnessError(f"[domains.code_contests] source = {source!r} is unknown; use one of "
-                               f"{', '.join(SOURCES)}")
+            raise HarnessError(
+                f"[domains.code_contests] source = {source!r} is unknown; use one of {', '.join(SOURCES)}"
+            )
         opts = {**options, "source": source}
         if options.get("path"):  # relative to harness.toml's folder (``_root``), else to the cwd
             opts["path"] = str(Path(options.get("_root") or ".") / os.path.expanduser(options["path"]))
         rows: Iterable[Mapping[str, Any]] = ()
         if source == "hub":  # now: an offline or unreachable hub is one clear line at once
-            rows = load_hub_rows(options.get("dataset") or DATASET, None, options.get("split") or "test",
-                                 options.get("revision"), domain="code_contests",
-                                 alternatives=OFFLINE_ALTERNATIVES, streaming=True)
+            rows = load_hub_rows(
+                options.get("dataset") or DATASET,
+                None,
+                options.get("split") or "test",
+                options.get("revision"),
+                domain="code_contests",
+                alternatives=OFFLINE_ALTERNATIVES,
+                streaming=True,
+            )
         if source == "local" and not options.get("path"):
             raise HarnessError('[domains.code_contests] source = "local" needs options.path (JSONL or Parquet)')
         if opts.get("path") and not Path(opts["path"]).is_file():
-            raise HarnessError(f"code_contests file {opts['path']} does not exist; "
-                               "set [domains.code_contests.options] path")
+            raise HarnessError(
+                f"code_contests file {opts['path']} does not exist; set [domains.code_contests.options] path"
+            )
         limit = options.get("limit")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
             raise HarnessError(f"[domains.code_contests] limit must be a positive integer (got {limit!r})")

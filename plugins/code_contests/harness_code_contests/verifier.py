@@ -38,8 +38,7 @@ class Suite:
         return self.failure is None and self.passed == self.total
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"passed": self.passed, "run": self.run, "total": self.total,
-                               "failure": self.failure}
+        out: dict[str, Any] = {"passed": self.passed, "run": self.run, "total": self.total, "failure": self.failure}
         if self.failure:
             out["failed_test"] = self.failed_test
             out["stderr_tail"] = self.stderr_tail
@@ -118,8 +117,14 @@ class CodeVerifier:
         return Verdict("passed" if public.ok else "failed", correct=correct, detail=detail)
 
     def _run(self, code: str, stdin: str, limits: Limits) -> SandboxResult:
-        return run_python(code, stdin=stdin, limits=limits, isolation=self.isolation, python=self.python,
-                          site_packages=self.site_packages)
+        return run_python(
+            code,
+            stdin=stdin,
+            limits=limits,
+            isolation=self.isolation,
+            python=self.python,
+            site_packages=self.site_packages,
+        )
 
     def _suite(self, code: str, tests: Sequence[Mapping[str, str]], data: Mapping[str, Any]) -> tuple[Suite, str]:
         suite, isolation = Suite(total=len(tests)), ""
@@ -156,8 +161,15 @@ class CodeVerifier:
             public.failure, public.failed_test, public.stderr_tail = _failure_kind(res), 0, res.stderr[-300:]
         if data["hidden_test"] == data["public_test"] or not public.ok:
             # the public check is a prefix of the hidden one: its outcome decides the hidden one too
-            hidden = Suite(total=1, run=0, passed=public.passed, failure=public.failure,
-                           failed_test=public.failed_test, stderr_tail=public.stderr_tail, inferred=True)
+            hidden = Suite(
+                total=1,
+                run=0,
+                passed=public.passed,
+                failure=public.failure,
+                failed_test=public.failed_test,
+                stderr_tail=public.stderr_tail,
+                inferred=True,
+            )
             return public, hidden, res.isolation
         hidden = Suite(total=1)
         res_h = self._run(humaneval.program(data, code, data["hidden_test"]), "", limits)

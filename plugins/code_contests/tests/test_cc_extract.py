@@ -20,7 +20,7 @@ PROGRAM = "n = int(input())\nprint(n * 2)"
         # the solution, then a short usage snippet: the solution wins
         (f"```python\n{PROGRAM}\n```\nExample:\n```python\nprint(2)\n```", PROGRAM),
         # a draft, then the corrected program of similar length: the last one wins
-        ("```python\nn = int(input())\nprint(n + n + 0)\n```\nBetter:\n" f"```python\n{PROGRAM}\n```", PROGRAM),
+        (f"```python\nn = int(input())\nprint(n + n + 0)\n```\nBetter:\n```python\n{PROGRAM}\n```", PROGRAM),
         # python-labeled beats unlabeled text blocks
         (f"```\nInput: 3\nOutput: 6 and some long explanation text here\n```\n```python\n{PROGRAM}\n```", PROGRAM),
         # a block that does not parse loses to one that does

@@ -143,8 +143,9 @@ def test_streaming_loader_on_a_dataset_folder(tmp_path):
     rows = [json.loads(line) for line in DATA.read_text().splitlines()]
     (tmp_path / "data").mkdir()
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "data" / "test-00000-of-00001.parquet")
-    streamed = list(load_hub_rows(str(tmp_path), None, "test", None, domain="code_contests", alternatives="",
-                                  streaming=True))
+    streamed = list(
+        load_hub_rows(str(tmp_path), None, "test", None, domain="code_contests", alternatives="", streaming=True)
+    )
     tasks = [row_to_task(r, {"source": "hub"}, "test", i) for i, r in enumerate(streamed)]
     assert [t.id for t in tasks] == ["test/1000-a-sum-or-product", "test/1001-b-average-speed", "test/1002-c-slow-sum"]
     assert tasks[1].data["public_tests"][0] == {"input": "10 4\n", "output": "2.5\n"}

@@ -60,8 +60,13 @@ def test_float_tolerance():
 
 
 def _stdio_task(**limits):
-    data = {"kind": "stdio", "public_tests": [{"input": "1\n", "output": "1\n"}],
-            "hidden_tests": [{"input": "2\n", "output": "2\n"}], "time_limit_s": 1.0, **limits}
+    data = {
+        "kind": "stdio",
+        "public_tests": [{"input": "1\n", "output": "1\n"}],
+        "hidden_tests": [{"input": "2\n", "output": "2\n"}],
+        "time_limit_s": 1.0,
+        **limits,
+    }
     return Task("t", data)
 
 

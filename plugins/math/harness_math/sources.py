@@ -244,7 +244,12 @@ class MathSource:
             timeout = _number(options, "hub_timeout_s", 3.0)
             config = options.get("config", preset.config)
             rows = load_hub_rows(
-                str(dataset), config, split, str(revision), domain="math", alternatives=HUB_ALTERNATIVES,
+                str(dataset),
+                config,
+                split,
+                str(revision),
+                domain="math",
+                alternatives=HUB_ALTERNATIVES,
                 timeout_s=timeout,
             )
             where = f"{dataset}@{str(revision)[:10]}"

@@ -42,11 +42,13 @@ class SWEbenchSource:
         split = str(options.get("split", "test"))
         if source.endswith((".jsonl", ".json", ".parquet")):
             path = Path(source)
-            records = read_rows(path if path.is_absolute() else Path(options.get("_root", ".")) / path,
-                                domain="swebench")
+            records = read_rows(
+                path if path.is_absolute() else Path(options.get("_root", ".")) / path, domain="swebench"
+            )
         else:
-            records = load_hub_rows(source, None, split, HUB_REVISIONS.get(source), domain="swebench",
-                                    alternatives=_ALTERNATIVES)
+            records = load_hub_rows(
+                source, None, split, HUB_REVISIONS.get(source), domain="swebench", alternatives=_ALTERNATIVES
+            )
         for rec in islice(records, options.get("limit")):
             if "instance_id" not in rec:
                 raise NotAvailableError(f"{source}: records need an 'instance_id' column (SWE-bench schema)")

@@ -31,12 +31,13 @@ def test_malformed_swebench_file_names_file_and_instance(tmp_path: Path) -> None
     run = tmp_path / "evaluation" / "verified" / "my-run"
     run.mkdir(parents=True)
     f = run / "per_instance_details.json"
-    f.write_text(json.dumps({"x__y-1": {"resolved": True, "cost": 0.5, "api_calls": 3},
-                             "x__y-2": {"resolved": "yes", "cost": 0.5}}))
+    f.write_text(
+        json.dumps(
+            {"x__y-1": {"resolved": True, "cost": 0.5, "api_calls": 3}, "x__y-2": {"resolved": "yes", "cost": 0.5}}
+        )
+    )
     with pytest.raises(BankFormatError, match=r"my-run/per_instance_details.json: instance 'x__y-2': 'resolved'"):
         ExperimentsFormat().read(tmp_path)
     f.write_text('{"x": {"resolved": true,\n "cost": }')
     with pytest.raises(BankFormatError, match=r"per_instance_details.json:2: not valid JSON"):
         ExperimentsFormat().read(tmp_path / "evaluation")
-
-
