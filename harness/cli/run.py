@@ -9,9 +9,7 @@ from harness.errors import NotAvailableError
 
 def run() -> None:
     """Run an arbitrageur live on a stream of tasks (not available yet)."""
-    raise NotAvailableError(
-        "`harness run` is not available yet: it needs the live run loop and fitted strategies"
-    )
+    raise NotAvailableError("`harness run` is not available yet: it needs the live run loop and fitted strategies")
 
 
 def register(app: typer.Typer) -> None:
