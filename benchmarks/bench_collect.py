@@ -2,7 +2,7 @@
 
 Run: python benchmarks/bench_collect.py [--n 2000] [--concurrency 64] [--latency 0.02]
 
-A fake OpenAI-compatible server (tests/support/fakeserver.py) runs in its own process with a fixed
+A fake OpenAI-compatible server (harness/testing/fakeserver.py) runs in its own process with a fixed
 latency. Both sides make ``--n`` chat calls at the same concurrency:
 
 - bare: ``litellm.acompletion`` under an asyncio semaphore, in this process;
@@ -35,7 +35,7 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, str(SUPPORT / "fakeserver.py"), str(latency)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "harness.testing.fakeserver", str(latency)], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     api_base = proc.stdout.readline().strip()

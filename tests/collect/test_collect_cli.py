@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from collect_fixtures import KEY_ENV, SECRET, env_for, stored, toml_for
-from fakeserver import Behaviour, FakeServer
+
+from harness.testing.fakeserver import Behaviour, FakeServer
 
 TOTAL = 30 * 2 * 2  # tasks x models x attempts
 

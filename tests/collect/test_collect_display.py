@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from collect_fixtures import config_for, toy_domain
-from fakeserver import Behaviour
 from rich.console import Console
 
 from harness.cli.collect import _summary_lines, render
 from harness.collect.collector import CollectOptions, Collector
 from harness.registry import load_plugins
 from harness.store import Store
+from harness.testing.fakeserver import Behaviour
 
 
 def test_display_shows_progress_spend_pass_rates_and_errors(fake_server, tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from collect_fixtures import env_for, stored, toml_for
-from fakeserver import Behaviour, FakeServer
+
+from harness.testing.fakeserver import Behaviour, FakeServer
 
 TASKS = 12
 TOTAL = TASKS * 2  # tasks x models, one attempt each

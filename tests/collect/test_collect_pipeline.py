@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from collect_fixtures import SECRET, config_for, toy_domain
-from fakeserver import Behaviour, FakeServer
 
 from harness import Completion, HarnessError, hookimpl
 from harness.collect.collector import CollectOptions, Collector
 from harness.registry import load_plugins
 from harness.store import Store
 from harness.store.attempt import fingerprint
+from harness.testing.fakeserver import Behaviour, FakeServer
 
 ONE = (20 * 1.0 + 8 * 2.0) / 1e6  # one fake call at the test prices
 

@@ -12,10 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from collect_fixtures import SECRET, _fake_key, fake_server, model_config  # noqa: E402, F401
-from fakeserver import Behaviour  # noqa: E402
 
 from harness.collect.metering import AuthenticationFailed, ProviderError, redact
 from harness.providers.litellm_provider import LiteLLMProvider, RetryPolicy, retry_after_seconds
+from harness.testing.fakeserver import Behaviour  # noqa: E402
 from harness.types import Message
 
 FAST = RetryPolicy(base_s=0.01, cap_s=0.05)

@@ -12,7 +12,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from collect_fixtures import _fake_key, fake_server, model_config  # noqa: E402, F401
-from fakeserver import Behaviour  # noqa: E402
 
 from harness.collect.metering import (  # noqa: E402
     MeteredClient,
@@ -25,6 +24,7 @@ from harness.collect.metering import (  # noqa: E402
 )
 from harness.providers.litellm_provider import LiteLLMProvider, RetryPolicy  # noqa: E402
 from harness.providers.pricing import resolve_price  # noqa: E402
+from harness.testing.fakeserver import Behaviour  # noqa: E402
 from harness.types import Message  # noqa: E402
 
 MSG = [Message("user", "Compute: 2+3")]

@@ -17,9 +17,9 @@ if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
 import toy_domain  # noqa: E402
-from fakeserver import FakeServer  # noqa: E402
 
 from harness.config import Config, ModelConfig, parse_config  # noqa: E402
+from harness.testing.fakeserver import FakeServer  # noqa: E402
 
 KEY_ENV = "HARNESS_TEST_FAKE_KEY"
 SECRET = "sk-test-SECRETVALUE-0123456789"

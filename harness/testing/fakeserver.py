@@ -219,7 +219,7 @@ def _error(status: int, message: str, code: str, headers: dict[str, str] | None 
 
 
 def main() -> None:
-    """Run the server in the foreground (for manual experiments): python tests/support/fakeserver.py."""
+    """Run the server in the foreground (for manual experiments): python -m harness.testing.fakeserver."""
     import sys
 
     s = FakeServer(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0).start()

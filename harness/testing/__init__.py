@@ -1,0 +1,1 @@
+"""harness.testing: the toolkit for people who write plugins (a pytest plugin, fixtures, a contract suite)."""
