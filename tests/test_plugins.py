@@ -197,6 +197,7 @@ def test_every_hook_is_documented() -> None:
 def test_observers_see_every_committed_attempt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from harness import Attempt
     from harness.store import Store
+    from harness.store.writer import StoreWriter
 
     monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "1")
     seen: list[Attempt] = []
@@ -206,11 +207,16 @@ def test_observers_see_every_committed_attempt(monkeypatch: pytest.MonkeyPatch, 
         seen.append(attempt)
 
     reg = load_plugins(extra=[("watcher", _module("watcher", attempt_recorded=attempt_recorded))])
-    with Store(tmp_path / "s.sqlite", on_record=reg.notify_attempt) as st:
+    with Store(tmp_path / "s.sqlite") as st:
+        writer = StoreWriter(st, reg.notify_attempt)
         batch = [Attempt("d", f"t{i}", "m", "fp", 0, "passed", 0.1) for i in range(3)]
-        st.record(batch)
-        st.record(batch[:1])  # already stored: not recorded again, not observed again
+        for a in batch:
+            writer.add(a)
+        writer.flush()
+        writer.add(batch[0])  # already stored: not recorded again, not observed again
+        writer.flush()
         assert seen == batch
+        writer.add(Attempt("d", "t9", "m", "fp", 0, "passed", -1.0))
         with pytest.raises(sqlite3.IntegrityError):
-            st.record([Attempt("d", "t9", "m", "fp", 0, "passed", -1.0)])  # rolled back: not observed
+            writer.flush()  # rolled back: not observed
     assert seen == batch

@@ -95,7 +95,9 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
 def collect(
     ctx: typer.Context,
     domain: Annotated[OptStr, typer.Option(help="domain to collect on (default: run.domain)")] = None,
-    models: Annotated[OptStr, typer.Option(help="comma-separated model names (default: run.models)")] = None,
+    models: Annotated[
+        OptStr, typer.Option(help="comma-separated model names (default: [run] models, else [market] providers)")
+    ] = None,
     attempts: Annotated[OptInt, typer.Option(help="attempts per task and model (default: run.attempts)")] = None,
     limit: Annotated[OptInt, typer.Option(help="only the first T tasks")] = None,
     max_spend: Annotated[OptFloat, typer.Option("--max-spend", help="hard cap on this run's spend, USD")] = None,
@@ -109,7 +111,7 @@ def collect(
     name = domain or cfg.run.domain
     if not name:
         raise HarnessError("no domain: pass --domain D or set [run] domain in harness.toml")
-    names = split_csv(models) or list(cfg.run.models)
+    names = split_csv(models) or list(cfg.run.models) or list(cfg.market.providers)
     for n, v in (("--concurrency", concurrency), ("--verify-workers", verify_workers)):
         if v is not None and v < 1:
             raise HarnessError(f"{n} must be at least 1 (got {v})")

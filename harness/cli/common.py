@@ -32,7 +32,7 @@ def config(ctx: typer.Context) -> Config:
 def store(ctx: typer.Context) -> Store:
     """The attempt store named by the configuration."""
     cfg = config(ctx)
-    return Store(cfg.store_path, keep_text=cfg.store.blobs, on_record=registry().notify_attempt)
+    return Store(cfg.store_path, keep_text=cfg.store.blobs)
 
 
 def registry() -> Registry:

@@ -70,6 +70,22 @@ class CallsStopped(Exception):
     """The collection is stopping (a first Ctrl-C or SIGTERM): this call was not started."""
 
 
+@dataclass(frozen=True)
+class CallFailure:
+    """Why one metered call gave no completion: ``halted`` (the run is stopping), ``capped`` (the spend
+    cap refused it), ``auth``, or the provider's kind (``timeout``, ``rate_limit``, ``server_error``,
+    ``unreachable``, ``bad_cost`` ...). ``billed`` tells whether the provider may have charged for it."""
+
+    kind: str
+    error: BaseException
+    billed: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """The call was never started (nothing was paid for it)."""
+        return self.kind in ("halted", "capped")
+
+
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key|api|fw|gsk|xai|hf)[-_][A-Za-z0-9_\-]{8,}")
 
 
@@ -215,13 +231,15 @@ def _msg(m: Message) -> dict[str, str]:
 
 @dataclass
 class CallTotals:
-    """What the calls of one attempt cost so far."""
+    """What the calls of one attempt cost so far; ``queue_s`` is time spent waiting for a slot or a
+    reservation (behind other calls of the model), ``latency_s`` the providers' own time."""
 
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
     latency_s: float = 0.0
+    queue_s: float = 0.0
     cost_estimated: bool = False
 
 
@@ -244,12 +262,24 @@ class MeteredClient:
         self.gate = gate
         self.price = price
         self.totals = CallTotals()
-        self.failure: ProviderError | None = None  # the last failed call (seen even if the solver catches it)
-        self.last_failed = False  # did the most recent call fail?
-        self.capped = False  # was a call refused by the spend cap?
         self.halt = halt  # set when the collection stops: no call starts after it
-        self.halted = False  # was a call refused because the collection is stopping?
         self.in_call = 0  # provider calls running now (started, so possibly billed)
+        self._failures: list[CallFailure] = []  # every call that gave no completion, in order
+        self._last_failed = False
+
+    def outcome(self) -> CallFailure | None:
+        """The one failure that decides the attempt, whatever the solver did with the exceptions (None: the
+        calls went through). An authentication failure anywhere wins; then a call refused because the run
+        is stopping, then one refused by the cap; else the last call, if it failed."""
+        for kind in ("auth", "halted", "capped"):
+            for f in self._failures:
+                if f.kind == kind:
+                    return f
+        return self._failures[-1] if self._last_failed and self._failures else None
+
+    def _refuse(self, exc: BaseException, kind: str) -> BaseException:
+        self._failures.append(CallFailure(kind, exc))
+        return exc
 
     def worst_case(self, prompt_tokens: int, max_tokens: int) -> float | None:
         """The most a call can cost: prompt tokens (with margin) plus every output token allowed."""
@@ -265,18 +295,23 @@ class MeteredClient:
         prompt_tokens = count_prompt_tokens(self.model.route, messages)
         worst = self.worst_case(prompt_tokens, max_tokens)
         if worst is None and self.ledger.cap is not None:
-            self.capped = True
-            raise SpendCapReached(f"model {self.name!r} has no price to reserve against --max-spend")
+            raise self._refuse(
+                SpendCapReached(f"model {self.name!r} has no price to reserve against --max-spend"), "capped"
+            )
         if worst is not None and not self.ledger.fits_ever(worst):  # before waiting on any rate limit
-            self.capped = True
-            raise SpendCapReached(f"a call of model {self.name!r} may cost ${worst:.6f}: over the cap")
+            raise self._refuse(
+                SpendCapReached(f"a call of model {self.name!r} may cost ${worst:.6f}: over the cap"), "capped"
+            )
         if self.ledger.cap is not None and not self.gate.bounded:
             async with self.gate.probe:  # the first calls of a model under a cap: one at a time
                 if self.gate.bounded is False:
-                    self.capped = True
-                    raise SpendCapReached(
-                        f"model {self.name!r} was billed above its reservation (more output than max_tokens="
-                        f"{max_tokens}), so its calls cannot be held under --max-spend; no more calls of it are made"
+                    raise self._refuse(
+                        SpendCapReached(
+                            f"model {self.name!r} was billed above its reservation (more output than max_tokens="
+                            f"{max_tokens}), so its calls cannot be held under --max-spend; no more calls of it "
+                            "are made"
+                        ),
+                        "capped",
                     )
                 if self.gate.bounded is None:
                     return await self._call(messages, params, prompt_tokens, max_tokens, worst)
@@ -291,15 +326,16 @@ class MeteredClient:
         worst: float | None,
     ) -> Completion:
         """One gated, reserved and settled provider call (never started once the collection stops)."""
+        queued = time.monotonic()
         await self._unless_halted(self.gate.acquire(prompt_tokens + max_tokens), self.gate.release)
         try:
             try:
                 reserved = await self._unless_halted(
                     self.ledger.reserve(worst or 0.0), lambda: self.ledger.settle(worst or 0.0, 0.0)
                 )
-            except SpendCapReached:
-                self.capped = True
-                raise
+            except SpendCapReached as exc:
+                raise self._refuse(exc, "capped") from None
+            self.totals.queue_s += time.monotonic() - queued
             billed = 0.0
             try:
                 self._check_halt()
@@ -318,9 +354,9 @@ class MeteredClient:
                         billed_cost=None,
                     )
             except ProviderError as exc:
-                self.failure = exc
-                self.last_failed = True
                 billed = reserved if exc.billed_cost is None else float(exc.billed_cost)
+                self._failures.append(CallFailure(exc.kind, exc, billed=billed > 0 or exc.billed_cost is None))
+                self._last_failed = True
                 self._add(exc.input_tokens, exc.output_tokens, billed, 0.0, estimated=exc.billed_cost is None)
                 self._learn_bound(exc.output_tokens, max_tokens, billed, reserved)
                 raise
@@ -329,14 +365,13 @@ class MeteredClient:
             self._learn_bound(completion.output_tokens, max_tokens, billed, reserved)
         finally:
             self.gate.release()
-        self.last_failed = False
+        self._last_failed = False
         self._add(completion.input_tokens, completion.output_tokens, billed, completion.latency_s)
         return completion
 
     def _check_halt(self) -> None:
         if self.halt is not None and self.halt.is_set():
-            self.halted = True
-            raise CallsStopped("the collection is stopping: no new model call is started")
+            raise self._refuse(CallsStopped("the collection is stopping: no new model call is started"), "halted")
 
     async def _unless_halted(self, aw: Any, undo: Any) -> Any:
         """Await ``aw`` (a wait for a slot or a reservation) unless the collection stops first.

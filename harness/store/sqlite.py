@@ -114,12 +114,9 @@ def _sha(text: str) -> str:
 class Store:
     """An attempt store on one SQLite file. Safe to open from several processes (WAL)."""
 
-    def __init__(
-        self, path: str | Path, keep_text: bool = True, on_record: Callable[[Attempt], None] | None = None
-    ) -> None:
+    def __init__(self, path: str | Path, keep_text: bool = True) -> None:
         self.path = Path(path)
         self.keep_text = keep_text
-        self.on_record = on_record  # observers (the attempt_recorded hook), called after each commit
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -185,9 +182,6 @@ class Store:
                     )
                 self._insert("attempts", row)
                 written.append(a)
-        if self.on_record is not None:
-            for a in written:
-                self.on_record(a)
         return written
 
     def _insert(self, table: str, row: Sequence[Any]) -> None:

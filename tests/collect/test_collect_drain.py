@@ -150,5 +150,5 @@ def test_a_halt_lets_the_call_in_flight_finish_and_refuses_the_waiting_ones() ->
 
     first, second, ledger, gate = asyncio.run(scenario())
     assert len(started) == 1 and first.totals.calls == 1 and first.totals.cost_usd == 0.01
-    assert second.halted and second.totals.calls == 0
+    assert second.outcome() is not None and second.outcome().kind == "halted" and second.totals.calls == 0
     assert ledger.spent == 0.01 and ledger.reserved == 0 and not gate.semaphore.locked()

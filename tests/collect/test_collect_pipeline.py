@@ -199,15 +199,17 @@ def test_bad_input_is_one_clear_line(fake_server, tmp_path: Path) -> None:
 def test_a_failing_observer_does_not_stop_the_collection(fake_server, tmp_path: Path) -> None:
     seen: list[str] = []
 
-    def observer(attempt: Any) -> None:
+    @hookimpl
+    def attempt_recorded(attempt: Any) -> None:
         seen.append(attempt.task_id)
         raise RuntimeError("observer bug")
 
+    buggy = types.ModuleType("buggy_observer")
+    buggy.attempt_recorded = attempt_recorded  # type: ignore[attr-defined]
     cfg = config_for(fake_server, tmp_path / "s.sqlite", {"good": {}})
-    store = Store(cfg.store_path, on_record=observer)  # the store notifies, as `harness collect` sets it up
-    summary = Collector(
-        cfg, load_plugins(extra=[("toy", toy_domain)]), store, CollectOptions(domain="toy", models=["good"])
-    ).run()
+    store = Store(cfg.store_path)
+    registry = load_plugins(extra=[("toy", toy_domain), ("buggy", buggy)])
+    summary = Collector(cfg, registry, store, CollectOptions(domain="toy", models=["good"])).run()
     assert summary["done"] == 5 == store.count() and summary["observer_errors"] == 5 and len(seen) == 5
 
 

@@ -137,7 +137,8 @@ def test_attempt_totals_include_billed_failed_calls(fake_server) -> None:
     assert (c.totals.input_tokens, c.totals.output_tokens) == (40, 16)  # the ok call and the billed one
     assert c.totals.cost_usd == pytest.approx(2 * one)
     assert c.ledger.spent == pytest.approx(2 * one)
-    assert c.failure is not None and c.failure.kind == "server_error"
+    outcome = c.outcome()
+    assert outcome is not None and outcome.kind == "server_error" and outcome.billed is False
 
 
 def test_gate_bounds_concurrent_calls_per_model(fake_server) -> None:
