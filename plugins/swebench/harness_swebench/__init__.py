@@ -1,72 +1,36 @@
-"""The swebench domain: SWE-bench issue resolution.
+"""The swebench domain: SWE-bench issue resolution, for real instances and a built-in offline set.
 
-This release provides the task source (SWE-bench Verified/Lite instances from local JSONL/Parquet
-files, or the hub through ``datasets`` at a pinned revision). Solving (a bash-only agent loop and a
-one-shot patch solver) and verification (local git + pytest, or the official Docker harness) come with
-the swebench domain issue; until then they raise a clear "not available yet" error instead of
-pretending. Recorded SWE-bench results are analysed today through ``harness import``.
+Task sources ``builtin`` (default: small repositories written for this project, built with git at run
+time), ``local`` (a JSON/JSONL/Parquet file in the SWE-bench schema) and ``hub`` (SWE-bench Verified or
+Lite, pinned). Verifiers ``local`` (default: git + pytest in the sandbox) and ``docker`` (the official
+SWE-bench harness). Solvers come from ``harness_swebench.solvers``. Also the bank format of the SWE-bench
+experiments' ``per_instance_details.json`` files, and task groups by repository (``--split group:``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from itertools import islice
-from pathlib import Path
 from typing import Any
 
-from harness import Candidate, Domain, ModelClient, NotAvailableError, Task, Verdict, hookimpl
-from harness.toolkit.sources import load_hub_rows, read_rows
+from harness import Domain, hookimpl
 from harness_swebench.bank import ExperimentsFormat, repository
+from harness_swebench.instance import public_view
+from harness_swebench.repos import checkout
+from harness_swebench.sources import HUB_REVISIONS, BuiltinSource, HubSource, LocalSource
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+#: Bumped when what is asked or how it is judged changes, so old attempts are not reused.
+DOMAIN_VERSION = "2"
 
-#: Pinned dataset revisions: a result is only reproducible against the same instances.
-HUB_REVISIONS = {
-    "SWE-bench/SWE-bench_Verified": "main",
-    "SWE-bench/SWE-bench_Lite": "main",
-}
-_MISSING = "the swebench solver and verifier arrive with the swebench domain issue"
-
-
-_ALTERNATIVES = 'use a local copy ([domains.swebench] source = "path/to/instances.jsonl")'
+__all__ = ["HUB_REVISIONS", "checkout", "public_view", "repository"]
 
 
-class SWEbenchSource:
-    """SWE-bench instances: ``source`` is a hub dataset name or a local .jsonl/.json/.parquet path."""
-
-    def __init__(self, name: str = "hub") -> None:
-        self.name = name
-
-    def tasks(self, options: Mapping[str, Any]) -> Iterable[Task]:
-        source = str(options.get("source", "SWE-bench/SWE-bench_Verified"))
-        split = str(options.get("split", "test"))
-        if source.endswith((".jsonl", ".json", ".parquet")):
-            path = Path(source)
-            records = read_rows(
-                path if path.is_absolute() else Path(options.get("_root", ".")) / path, domain="swebench"
-            )
-        else:
-            records = load_hub_rows(
-                source, None, split, HUB_REVISIONS.get(source), domain="swebench", alternatives=_ALTERNATIVES
-            )
-        for rec in islice(records, options.get("limit")):
-            if "instance_id" not in rec:
-                raise NotAvailableError(f"{source}: records need an 'instance_id' column (SWE-bench schema)")
-            yield Task(id=str(rec["instance_id"]), data=dict(rec), split=split)
-
-
-class PatchSolver:
-    name = "agent"
-
-    async def solve(self, task: Task, model: ModelClient) -> Candidate:
-        raise NotAvailableError(f"solving SWE-bench tasks is not available yet: {_MISSING}")
-
-
-class TestVerifier:
-    name = "local"
-
-    def verify(self, task: Task, candidate: Candidate) -> Verdict:
-        raise NotAvailableError(f"verifying SWE-bench patches is not available yet: {_MISSING}")
+def _solvers() -> tuple[list[Any], str | None]:
+    """``harness_swebench.solvers.SOLVERS`` (solver objects) and ``DEFAULT_SOLVER`` (a name), when present."""
+    try:
+        from harness_swebench import solvers
+    except ImportError:
+        return [], None
+    return list(getattr(solvers, "SOLVERS", [])), getattr(solvers, "DEFAULT_SOLVER", None)
 
 
 @hookimpl
@@ -74,10 +38,11 @@ def register_domains(register: Any) -> None:
     register(
         Domain(
             name="swebench",
-            source=SWEbenchSource("hub"),
-            solver=PatchSolver(),
-            verifier=TestVerifier(),
-            description="SWE-bench issue resolution (task source; solver and verifier not available yet)",
+            source="builtin",
+            solver=_solvers()[1],
+            verifier="local",
+            description="SWE-bench issue resolution: built-in set, local files or the hub; local or docker verifier",
+            version=DOMAIN_VERSION,
             task_group=repository,
         )
     )
@@ -85,7 +50,22 @@ def register_domains(register: Any) -> None:
 
 @hookimpl
 def register_task_sources(register: Any) -> None:
-    register("swebench", SWEbenchSource("local"))
+    for source in (BuiltinSource(), LocalSource(), HubSource()):
+        register("swebench", source)
+
+
+@hookimpl
+def register_verifiers(register: Any) -> None:
+    from harness_swebench.verify import DockerVerifier, LocalVerifier
+
+    register("swebench", LocalVerifier())
+    register("swebench", DockerVerifier())
+
+
+@hookimpl
+def register_solvers(register: Any) -> None:
+    for solver in _solvers()[0]:
+        register("swebench", solver)
 
 
 @hookimpl

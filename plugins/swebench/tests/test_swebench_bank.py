@@ -11,7 +11,7 @@ from harness_swebench.bank import ExperimentsFormat, repository
 from harness import BankFormatError
 from harness.bank.formats import read_bank
 
-SWEBENCH_EVAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "swebench-bash-only" / "evaluation"
+SWEBENCH_EVAL = Path(__file__).resolve().parents[4] / "shared" / "data" / "swebench-bash-only" / "evaluation"
 
 
 def test_repository_of_swebench_ids():
