@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from harness.cli.analyze import display_names
 from harness.economics import cascade_curves, cascade_prices, market_price, oracle_price, search, task_curves
 from harness.economics.analysis import AnalysisOptions, allocation_grid, analyze_matrix, task_predicate
 from harness.economics.curves import budget_at, cheapest_provider, provider_prices
 from harness.economics.search import two_model_allocations
 from harness.errors import HarnessError
+from harness.report.format import display_names
 
 
 def test_task_predicates():

@@ -31,7 +31,7 @@ def test_analyze_swebench_json_agrees_with_the_library(swe_eval_dir, swe_bank, s
     data = json.loads(out)
     cheap, expensive = swe_pairs["gpt5"]
     assert data["cascade"] == [cheap, expensive] and data["tasks"] == 500
-    by_name = {m["name"]: m for m in data["models"]}
+    by_name = {m["model"]: m for m in data["models"]}
     assert by_name[cheap]["pass_at_1"] == pytest.approx(299 / 500)
     assert by_name[expensive]["attempts"] == 500
     # the same search straight from the library
@@ -43,8 +43,10 @@ def test_analyze_swebench_json_agrees_with_the_library(swe_eval_dir, swe_bank, s
     for row in data["rates"]:
         assert row["margin"] is None or 0 <= row["margin"] <= row["oracle_margin"] + 1e-12
         assert row["competitive_price"] <= row["market_price"] + 1e-12
-    shares = np.array([v for v in data["shares"].values()], dtype=float)
-    np.testing.assert_allclose(shares.sum(axis=0), 1.0, rtol=1e-9)
+    totals: dict[float, float] = {}
+    for row in data["shares"]:  # one row per (solve rate, recipient)
+        totals[row["solve_rate"]] = totals.get(row["solve_rate"], 0.0) + row["share_with_arbitrage"]
+    np.testing.assert_allclose(list(totals.values()), 1.0, rtol=1e-9)
 
 
 def test_analyze_writes_tables_and_figures(swe_eval_dir, tmp_path, capsys):
@@ -81,7 +83,7 @@ def test_analyze_writes_tables_and_figures(swe_eval_dir, tmp_path, capsys):
     for r in rows:
         m = float(r["margin"])
         assert np.isnan(m) or 0 <= m <= 1
-        assert float(r["market"]) <= float(r["price_20250803_mini-v1.0.0_qwen2-5-coder-32b-instruct"])
+        assert float(r["market_price"]) <= float(r["price_20250803_mini-v1.0.0_qwen2-5-coder-32b-instruct"])
     with (out_dir / "robust.csv").open() as fh:
         budgets = {r["fit_budget_usd"] for r in csv.DictReader(fh)}
     assert budgets == {"20.0", "full"}
