@@ -20,6 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
+#: The environment variable the :meth:`FakeServer.model_toml` tables name as their key (any value works;
+#: the ``harness_fake_server`` fixture sets it).
+FAKE_KEY_ENV = "HARNESS_FAKE_SERVER_KEY"
+
 
 @dataclass
 class Behaviour:
@@ -75,6 +79,28 @@ class FakeServer:
     def count(self) -> int:
         with self._lock:
             return len(self.requests)
+
+    def model_table(self, name: str = "fake", **overrides: Any) -> dict[str, Any]:
+        """A ``[models.<name>]`` table routed to this server (1 and 2 USD per Mtok; ``None`` drops a key)."""
+        table: dict[str, Any] = {
+            "route": f"openai/fake-{name}",
+            "api_base": self.api_base,
+            "api_key_env": FAKE_KEY_ENV,
+            "input_cost_per_mtok": 1.0,
+            "output_cost_per_mtok": 2.0,
+            "max_tokens": 256,
+            "timeout_s": 10.0,
+            "max_retries": 1,
+            **overrides,
+        }
+        return {k: v for k, v in table.items() if v is not None}
+
+    def model_toml(self, name: str = "fake", **overrides: Any) -> str:
+        """:meth:`model_table` as harness.toml text, to write into a test's configuration."""
+        lines = [f"[models.{name}]"] + [
+            f"{k} = {json.dumps(v)}" for k, v in self.model_table(name, **overrides).items()
+        ]
+        return "\n".join(lines) + "\n"
 
     def push(self, *behaviours: Behaviour | str) -> None:
         """Queue behaviours for the next requests (strings are kinds)."""
