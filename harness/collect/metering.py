@@ -70,6 +70,10 @@ class CallsStopped(Exception):
     """The collection is stopping (a first Ctrl-C or SIGTERM): this call was not started."""
 
 
+class AttemptLimitReached(Exception):
+    """The next call of an attempt could cost more than the attempt's own dollar limit; it was not started."""
+
+
 @dataclass(frozen=True)
 class CallFailure:
     """Why one metered call gave no completion: ``halted`` (the run is stopping), ``capped`` (the spend
@@ -83,7 +87,7 @@ class CallFailure:
     @property
     def refused(self) -> bool:
         """The call was never started (nothing was paid for it)."""
-        return self.kind in ("halted", "capped")
+        return self.kind in ("halted", "capped", "attempt_limit")
 
 
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|key|api|fw|gsk|xai|hf)[-_][A-Za-z0-9_\-]{8,}")
@@ -254,8 +258,10 @@ class MeteredClient:
         gate: ModelGate,
         price: Price | None,
         halt: asyncio.Event | None = None,
+        limit_usd: float | None = None,
     ) -> None:
         self.name: str = model.name
+        self.limit_usd = limit_usd  # the most this attempt may cost (a run's stage budget); None: no limit
         self.model = model
         self.provider = provider
         self.ledger = ledger
@@ -271,7 +277,7 @@ class MeteredClient:
         """The one failure that decides the attempt, whatever the solver did with the exceptions (None: the
         calls went through). An authentication failure anywhere wins; then a call refused because the run
         is stopping, then one refused by the cap; else the last call, if it failed."""
-        for kind in ("auth", "halted", "capped"):
+        for kind in ("auth", "halted", "capped", "attempt_limit"):
             for f in self._failures:
                 if f.kind == kind:
                     return f
@@ -293,6 +299,8 @@ class MeteredClient:
         max_tokens = int(params.get("max_tokens") or self.model.max_tokens)
         params["max_tokens"] = max_tokens
         prompt_tokens = count_prompt_tokens(self.model.route, messages)
+        if self.limit_usd is not None:
+            max_tokens = params["max_tokens"] = self._within_limit(prompt_tokens, max_tokens)
         worst = self.worst_case(prompt_tokens, max_tokens)
         if worst is None and self.ledger.cap is not None:
             raise self._refuse(
@@ -316,6 +324,27 @@ class MeteredClient:
                 if self.gate.bounded is None:
                     return await self._call(messages, params, prompt_tokens, max_tokens, worst)
         return await self._call(messages, params, prompt_tokens, max_tokens, worst)
+
+    def _within_limit(self, prompt_tokens: int, max_tokens: int) -> int:
+        """``max_tokens`` lowered so the call's worst case fits in what the attempt's dollar limit has left;
+        a call that cannot fit one output token is refused (``attempt_limit``): the attempt stops there."""
+        left = (self.limit_usd or 0.0) - self.totals.cost_usd
+        worst = self.worst_case(prompt_tokens, max_tokens)
+        if worst is None or worst <= left:
+            return max_tokens
+        assert self.price is not None
+        base = self.price.cost(math.ceil(prompt_tokens * PROMPT_MARGIN) + PROMPT_SLACK_TOKENS, 0)
+        per_token = self.price.output_per_mtok / 1e6
+        fits = math.floor((left - base) / per_token) if per_token > 0 else max_tokens
+        if left <= base or fits < 1:
+            raise self._refuse(
+                AttemptLimitReached(
+                    f"model {self.name!r}: the attempt's dollar limit (${self.limit_usd:.6g}) has "
+                    f"${max(left, 0.0):.6g} left, less than a call costs"
+                ),
+                "attempt_limit",
+            )
+        return min(max_tokens, fits)
 
     async def _call(
         self,

@@ -32,9 +32,18 @@ class Purchase:
     """What one pass through the pipeline gave: the recorded attempt, or why there is none."""
 
     attempt: Attempt | None
-    #: ``None`` with an attempt; else ``stopping`` (refused: the run is stopping) or ``capped`` (refused by
-    #: the spend cap): nothing was paid, and the next run makes this attempt.
+    #: ``None`` with an attempt; else ``stopping`` (refused: the run is stopping), ``capped`` (refused by
+    #: the spend cap) or ``attempt_limit`` (its first call did not fit the attempt's dollar limit): nothing
+    #: was paid, and the next run makes this attempt.
     refused: str | None = None
+
+
+#: An attempt refused part-way (some calls paid): the error kind it is recorded with, and why.
+_REFUSED = {
+    "capped": ("spend_cap", "the spend cap stopped this attempt"),
+    "halted": ("interrupted", "the collection stopped between its calls"),
+    "attempt_limit": ("attempt_limit", "the attempt reached its dollar limit"),
+}
 
 
 class AttemptPipeline:
@@ -77,8 +86,13 @@ class AttemptPipeline:
         """Provider calls running now (started, so possibly billed)."""
         return sum(c.in_call for c in self.clients)
 
-    async def attempt(self, work: Work) -> Purchase:
-        """Solve, verify and record one attempt (the record goes to the writer before this returns)."""
+    async def attempt(self, work: Work, limit_usd: float | None = None) -> Purchase:
+        """Solve, verify and record one attempt (the record goes to the writer before this returns).
+
+        ``limit_usd``: the most the attempt may cost; a call that would pass it is not made and the attempt
+        ends there (recorded as an ``error`` of kind ``attempt_limit``, its cost kept: it is not a whole
+        attempt of the model, so banks leave it out).
+        """
         client = MeteredClient(
             self.models[work.model],
             self.providers[work.model],
@@ -86,6 +100,7 @@ class AttemptPipeline:
             self.gates[work.model],
             self.prices[work.model],
             halt=self.state.halt,
+            limit_usd=limit_usd,
         )
         self.clients.add(client)
         started = time.time()
@@ -145,12 +160,8 @@ class AttemptPipeline:
             if client.totals.calls == 0:  # nothing was paid: the next run makes this attempt
                 if failure.kind == "capped":
                     self.state.stop(StopReason.CAP_REACHED)
-                return Purchase(None, "capped" if failure.kind == "capped" else "stopping")
-            kind, why = (
-                ("spend_cap", "the spend cap stopped this attempt")
-                if failure.kind == "capped"
-                else ("interrupted", "the collection stopped between its calls")
-            )
+                return Purchase(None, "stopping" if failure.kind == "halted" else failure.kind)
+            kind, why = _REFUSED[failure.kind]
             return self._keep(self._error(work, client, started, kind, why))
         if failure.kind == "unreachable" and work.model not in self.reached:
             cfg = self.models[work.model]
@@ -180,6 +191,8 @@ class AttemptPipeline:
         detail: dict[str, Any] = {"calls": t.calls}
         if t.queue_s:
             detail["queue_s"] = t.queue_s
+        if client.limit_usd is not None:
+            detail["limit_usd"] = client.limit_usd
         if candidate is not None:
             detail["answer"] = candidate.answer
             if candidate.detail:
