@@ -8,16 +8,16 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.toolkit.sandbox import (
-    ISOLATIONS,
     Limits,
     SandboxError,
+    available_isolations,
     compare_tokens,
     detect_isolation,
     run_python,
     run_sandboxed,
 )
 
-AVAILABLE = sorted({detect_isolation(i) for i in ISOLATIONS}, key=ISOLATIONS.index)
+AVAILABLE = available_isolations()
 
 
 @pytest.mark.parametrize("iso", AVAILABLE)
@@ -111,17 +111,23 @@ def test_compare_tokens(actual, expected, tol, same):
 
 
 def test_falls_back_cleanly_without_bwrap(monkeypatch):
-    from harness.toolkit import sandbox
+    """No bubblewrap: auto takes the next isolation and every result says why; asking for bwrap is an error."""
+    from harness.toolkit.sandbox import _bwrap, _probe
 
-    monkeypatch.setattr(sandbox, "_bwrap_binary", lambda: None)
-    sandbox._detect.cache_clear()
+    monkeypatch.setattr(_bwrap, "bwrap_binary", lambda: None)
+    _probe.probe.cache_clear()
+    _probe._detect.cache_clear()
     try:
-        iso = sandbox.detect_isolation()
+        iso = detect_isolation()
         assert iso in ("rlimits+unshare", "rlimits")
         r = run_python("print('fine')\n")
         assert r.ok and r.isolation == iso
+        assert any(n.startswith("bwrap unavailable: bubblewrap is not installed") for n in r.notes)
+        with pytest.raises(SandboxError, match="'bwrap' does not work here: bubblewrap is not installed"):
+            run_python("print(1)", isolation="bwrap")
     finally:
-        sandbox._detect.cache_clear()
+        _probe.probe.cache_clear()
+        _probe._detect.cache_clear()
 
 
 def test_environment_caps_the_isolation(monkeypatch):

@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from harness.toolkit.sandbox import ISOLATIONS, Limits, detect_isolation
+from harness.toolkit.sandbox import ISOLATIONS, Limits, available_isolations, detect_isolation
 from harness.toolkit.sandbox import run_python as sandbox_run_python
 
-AVAILABLE = sorted({detect_isolation(i) for i in ISOLATIONS}, key=ISOLATIONS.index)
+AVAILABLE = available_isolations()
 #: modes that promise a private network (and, for bwrap, a private filesystem)
 NETWORK_ISOLATED = [i for i in AVAILABLE if i != "rlimits"]
 SHORT = Limits(
