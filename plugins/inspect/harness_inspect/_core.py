@@ -1,0 +1,26 @@
+"""The few things this plugin needs from the harness that its public API does not offer yet.
+
+Everything else comes from ``harness`` (public). These three are kept here, in one place, so that when
+the core exports them (asked of the lead) only this module changes:
+
+- the configuration (``load_config``): the ``[models.<m>]`` price table a log's usage is priced with;
+- the price of a model (``resolve_price``, ``map_price``): harness.toml's per-Mtok prices, else
+  litellm's bundled price map read locally, exactly as ``harness collect`` prices calls;
+- ``exact_mean``: the correctly rounded mean cost per attempt, so a bank read from an exported log is
+  byte-identical to the bank the store exports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.bank import exact_mean
+from harness.config import load_config
+from harness.providers.pricing import Price, map_price, resolve_price
+
+__all__ = ["Price", "exact_mean", "load_config", "map_price", "resolve_price", "config_or_none"]
+
+
+def config_or_none() -> Any:
+    """The harness configuration in effect ($HARNESS_CONFIG, else ./harness.toml, else the defaults)."""
+    return load_config(None)
