@@ -34,11 +34,21 @@ _GIT_ENV = {
 }
 
 
-def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, check: bool = True) -> str:
+#: Options that make git ignore hooks, signing, line-ending conversion and file-system monitors.
+GIT = ["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"]
+GIT += ["-c", "core.fsmonitor=false"]
+
+
+def run_quiet(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run a git or patch command without the user's configuration; the completed process."""
+    return subprocess.run(cmd, cwd=cwd, env=_GIT_ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     """Run git (no user configuration) and return its stdout; a failure is a HarnessError with git's message."""
     try:
         out = subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
+            [*GIT, *args],
             cwd=cwd,
             env={**_GIT_ENV, **(env or {})},
             capture_output=True,
@@ -49,7 +59,7 @@ def git(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, 
         raise HarnessError("swebench: git is not installed (apt-get install git)") from None
     except subprocess.TimeoutExpired:
         raise HarnessError(f"swebench: git {args[0]} took more than 300 s in {cwd}") from None
-    if check and out.returncode != 0:
+    if out.returncode != 0:
         msg = (out.stderr.strip() or out.stdout.strip()).splitlines()
         raise HarnessError(f"swebench: git {args[0]} failed in {cwd}: {msg[-1] if msg else out.returncode}")
     return out.stdout

@@ -38,7 +38,7 @@ _ALTERNATIVES = (
     'built-in set (source = "builtin")'
 )
 #: Options that configure verification and checkouts, carried by each task (see instance.py).
-TASK_OPTIONS = ("repos_dir", "timeout_s", "python", "isolation")
+TASK_OPTIONS = ("repos_dir", "timeout_s", "python", "isolation", "autoload_plugins")
 
 
 def _names(value: Any, key: str) -> set[str] | None:

@@ -58,6 +58,7 @@ from numkit import mean, median, spread
 
 def test_mean():
     assert mean([1, 2, 3, 6]) == 3
+    assert mean([1, 2]) == 1.5
 
 
 def test_median_odd():

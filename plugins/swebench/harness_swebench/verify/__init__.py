@@ -1,19 +1,9 @@
-"""Verifiers of SWE-bench candidates (being built: local git + pytest, and the official Docker harness)."""
+"""Verifiers of SWE-bench candidates: ``local`` (git + pytest in the sandbox) and ``docker`` (the official
+SWE-bench harness)."""
 
 from __future__ import annotations
 
-from harness import Candidate, NotAvailableError, Task, Verdict
+from harness_swebench.verify.docker import DockerVerifier
+from harness_swebench.verify.local import LocalVerifier
 
-
-class LocalVerifier:
-    name = "local"
-
-    def verify(self, task: Task, candidate: Candidate) -> Verdict:
-        raise NotAvailableError("the swebench local verifier is not available yet")
-
-
-class DockerVerifier:
-    name = "docker"
-
-    def verify(self, task: Task, candidate: Candidate) -> Verdict:
-        raise NotAvailableError("the swebench docker verifier is not available yet")
+__all__ = ["DockerVerifier", "LocalVerifier"]
