@@ -2,9 +2,9 @@
 sends each test phase's outcome to the verifier on a channel the code under test cannot impersonate.
 
 Before anything of the repository is imported, it reads a per-run secret key and record marker from
-stdin (so the secret is never on disk or on a command line), duplicates the original stdout into a
-private descriptor (or the sandbox's result pipe), and imports pytest while the working directory is not yet on ``sys.path`` (a
-``pytest.py`` in the patched repository cannot stand in for it). Each record is one line
+stdin (so the secret is never on disk or on a command line), keeps a private duplicate of the sandbox's
+result pipe (or of the original stdout), and imports pytest while the working directory is not yet on
+``sys.path`` (a ``pytest.py`` in the patched repository cannot stand in for it). Each record is one line
 ``<marker> <json> <hmac-sha256(key, json)>`` with a sequence number; the verifier rejects the run if a
 line carries the marker with a wrong signature, a number is missing, or the closing record is absent.
 Standard library and pytest only: nothing of the harness is importable here.
