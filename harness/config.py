@@ -70,6 +70,8 @@ class MarketConfig(_Strict):
 
     providers: list[str] = Field(default_factory=list)
     pricing: Literal["per_task", "per_solution"] = "per_task"
+    undercut: float = Field(default=0.05, ge=0, lt=1, description="fraction below the market price charged")
+    refund_wrong: bool = Field(default=False, description="per_solution: a sold solution found wrong is refunded")
 
 
 class StoreConfig(_Strict):
@@ -113,6 +115,13 @@ class RunConfig(_Strict):
     fit_domains: list[str] = Field(default_factory=list)
     fit_budget_usd: float | None = Field(default=None, gt=0)
     seed: int = 0
+    limit: int | None = Field(default=None, gt=0, description="tasks served by `harness run`")
+    target_rate: float | None = Field(default=None, gt=0, le=1)
+    stages: list[list[Any]] = Field(default_factory=list, description="cascade strategy: [[model, usd], ...]")
+    concurrency: int = Field(default=1, gt=0, description="tasks served at once")
+    collect_missing: bool = Field(default=True, description="collect a missing market or fit bank first")
+    fit_tasks: int = Field(default=6, gt=0, description="tasks per bank collected for a run")
+    fit_attempts: int = Field(default=2, gt=0, description="attempts per task and model in those banks")
 
 
 class AnalysisConfig(_Strict):

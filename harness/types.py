@@ -204,26 +204,93 @@ class Provider(Protocol):
 
 @dataclass(frozen=True)
 class Stage:
-    """One step of a cascade: spend up to ``threshold_usd`` on ``model`` for a task."""
+    """One step of a cascade: spend up to ``threshold_usd`` on ``model`` for a task (``inf``: the rest)."""
 
     model: str
     threshold_usd: float
 
 
 @dataclass(frozen=True)
-class Plan:
-    """A strategy's decision for one task: the ordered stages, stopping at the first verified answer."""
+class Buy:
+    """A strategy's next purchase for a task: one attempt of ``model``, costing at most ``limit_usd``.
 
-    stages: tuple[Stage, ...]
+    An attempt that would cost more than its limit is cut off there (an agent stops at its dollar limit):
+    it is paid up to the limit and sells nothing. ``None``: no limit beyond the run's spend cap.
+    """
+
+    model: str
+    limit_usd: float | None = None
+    #: only a recorded attempt that was verified (the oracle, on recorded attempts only)
+    verified_only: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one bought attempt gave: its cost, whether it was verified (sellable), hidden correctness."""
+
+    model: str
+    cost_usd: float
+    verified: bool
+    correct: bool | None = None
+    truncated: bool = False  # stopped at its dollar limit
+    reused: bool = False  # taken from the store (paid for earlier), not bought again
+
+
+@dataclass
+class TaskHistory:
+    """A task being served: what was bought for it so far, in order."""
+
+    task: Task
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def spent(self, model: str | None = None) -> float:
+        """Dollars spent on the task so far (on ``model`` only, if given)."""
+        return sum(o.cost_usd for o in self.outcomes if model is None or o.model == model)
+
+    def count(self, model: str) -> int:
+        """Attempts of ``model`` bought for the task so far."""
+        return sum(1 for o in self.outcomes if o.model == model)
+
+    @property
+    def verified(self) -> bool:
+        return any(o.verified for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What a strategy may learn from before a run.
+
+    ``models`` are the models it may buy, cheapest first; ``providers`` those the market sells;
+    ``budget_usd`` the most it may spend on one task; ``fit_banks`` banks of *other* domains (name ->
+    :class:`harness.Bank`) with the same models; ``target_bank`` the target domain's own bank where one
+    exists (in-sample: ``optimal`` uses it, ``robust`` must not); ``replay`` the recorded attempts the
+    run replays (``oracle`` peeks at it); ``costs`` estimated USD per attempt per model; ``options`` the
+    strategy's own settings (command line and ``[run]``); ``analysis`` the grids to fit on.
+    """
+
+    models: tuple[str, ...]
+    providers: tuple[str, ...]
+    budget_usd: float
+    fit_banks: Mapping[str, Any] = field(default_factory=dict)
+    target_bank: Any = None
+    replay: Any = None
+    costs: Mapping[str, float] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    analysis: Any = None
+    fit_budget_usd: float | None = None
+    seed: int = 0
 
 
 @runtime_checkable
 class Strategy(Protocol):
-    """How the arbitrageur spends on a task. ``plan`` may use fitted state built by ``fit``."""
+    """How the arbitrageur spends on a task: asked for its next purchase given what was bought so far
+    (``None`` stops), it observes every attempt's outcome. ``fit`` runs once before the run."""
 
     name: str
     description: str
 
-    def fit(self, bank: Any, options: Mapping[str, Any]) -> None: ...
+    def fit(self, context: FitContext) -> None: ...
 
-    def plan(self, task: Task) -> Plan: ...
+    def next_buy(self, history: TaskHistory) -> Buy | None: ...
+
+    def observe(self, history: TaskHistory, outcome: Outcome) -> None: ...

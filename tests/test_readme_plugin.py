@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import subprocess
+import sys
 import types
 from pathlib import Path
 
 import pytest
 
-from harness import Message
+from harness import Buy, FitContext, Message, Outcome, TaskHistory
 from harness.registry import load_plugins
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def _example() -> str:
+def _block(marker: str = "plugin-example") -> str:
     text = README.read_text()
-    block = re.search(r"<!-- plugin-example:start -->\s*```python\n(.*?)```\s*<!-- plugin-example:end -->", text, re.S)
-    assert block, "README.md lost its plugin example"
+    block = re.search(rf"<!-- {marker}:start -->\s*```python\n(.*?)```\s*<!-- {marker}:end -->", text, re.S)
+    assert block, f"README.md lost its {marker} block"
     return block.group(1)
+
+
+def _example() -> str:
+    return _block("plugin-example")
 
 
 class _Metered:
@@ -65,6 +72,31 @@ def test_readme_plugin_solves_verifies_and_plans(monkeypatch: pytest.MonkeyPatch
     wrong = domain.verifier.verify(tasks[0], type(cand)(answer="pear"))
     assert wrong.status == "failed" and wrong.correct is False
     strategy = reg.strategies["first-only"]()
-    strategy.fit(None, {"models": ["cheap", "dear"], "budget_usd": 0.5})
-    assert strategy.plan(tasks[0]).stages[0].model == "cheap"
+    strategy.fit(FitContext(models=("cheap", "dear"), providers=("dear",), budget_usd=0.5))
+    history = TaskHistory(tasks[0])
+    assert strategy.next_buy(history) == Buy("cheap", limit_usd=0.5)
+    history.outcomes.append(Outcome("cheap", 0.2, verified=False))
+    assert strategy.next_buy(history) == Buy("cheap", limit_usd=pytest.approx(0.3))
+    history.outcomes.append(Outcome("cheap", 0.2, verified=True))
+    assert strategy.next_buy(history) is None  # sold: stop buying
     assert isinstance(Message("user", "x"), Message)
+
+
+def test_readme_plugin_passes_the_readme_contract_suite(entry_point_plugin, tmp_path: Path) -> None:
+    """The contract block of README.md, as the plugin's tests/test_contract.py, passes on the example plugin."""
+    site = entry_point_plugin("harness_echo", _example())
+    project = tmp_path / "harness-echo"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "test_contract.py").write_text(_block("plugin-contract"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "tests"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    summary = out.stdout.strip().splitlines()[-1]
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "9 passed" in summary and "skipped" not in summary, summary

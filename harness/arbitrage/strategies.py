@@ -1,62 +1,198 @@
-"""Built-in strategies that need no fitting: ``single`` and ``cascade`` with given thresholds."""
+"""The built-in strategies, registered through ``register_strategies`` like any plugin's.
+
+Every strategy answers one question per purchase (what to buy next for this task, given what was bought
+so far) and observes each outcome; the fixed cascades are the simple case.
+
+- ``single``: one provider sampled until a verified candidate or the per-task budget (what the market sells).
+- ``cascade``: explicit per-model dollar thresholds (``stages``; command line, ``[run]``, a ``harness fit`` JSON).
+- ``optimal``: thresholds fitted on the target domain's own bank (in-sample: the reference for ``robust``).
+- ``robust``: thresholds fitted only on banks of other domains, maximising the worst case across them.
+- ``adaptive``: starts from the robust thresholds and refits on the run's own exploration tasks.
+- ``oracle``: recorded attempts only; buys the cheapest verified attempt of each task (the upper bound).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
+from harness.arbitrage.cascade import CascadeStrategy, parse_stages
+from harness.arbitrage.fitting import Fit, fit_cascade
+from harness.bank import Bank, BankEntry
 from harness.errors import HarnessError
 from harness.hookspecs import hookimpl
-from harness.types import Plan, Stage, Task
+from harness.types import Buy, FitContext, Outcome, Stage, TaskHistory
 
 
-class Single:
-    """Spend the whole budget on one model (what a customer does without an arbitrageur)."""
+class Single(CascadeStrategy):
+    """The whole per-task budget on one model: what a customer buys without an arbitrageur."""
 
     name = "single"
-    description = "all of the budget on one model (options: model, budget_usd)"
+    description = "one provider until a verified candidate or the budget (option: model; default the last model)"
 
-    def __init__(self) -> None:
-        self._plan: Plan | None = None
-
-    def fit(self, bank: Any, options: Mapping[str, Any]) -> None:
-        model, budget = options.get("model"), options.get("budget_usd")
-        if not isinstance(model, str) or not isinstance(budget, (int, float)) or budget <= 0:
-            raise HarnessError("strategy 'single' needs options model=<name> and budget_usd=<dollars > 0>")
-        self._plan = Plan((Stage(model, float(budget)),))
-
-    def plan(self, task: Task) -> Plan:
-        if self._plan is None:
-            raise HarnessError("strategy 'single' was not fitted: call fit() with model and budget_usd")
-        return self._plan
+    def fit(self, context: FitContext) -> None:
+        self.budget_usd = context.budget_usd
+        model = context.options.get("model") or (context.models[-1] if context.models else None)
+        if not isinstance(model, str) or not model:
+            raise HarnessError("strategy 'single' needs a model: --models NAME (or option model)")
+        self.use((Stage(model, math.inf),))
 
 
-class Cascade:
+class Cascade(CascadeStrategy):
     """Models in a given order, each up to a given dollar threshold per task."""
 
-    name = "cascade"
-    description = "given models and dollar thresholds, cheapest first (options: stages=[[model, usd], ...])"
 
-    def __init__(self) -> None:
-        self._plan: Plan | None = None
+class Optimal(CascadeStrategy):
+    """Thresholds chosen on the target domain's own bank: in-sample, the reference a robust fit is measured by."""
 
-    def fit(self, bank: Any, options: Mapping[str, Any]) -> None:
-        stages = options.get("stages")
+    name = "optimal"
+    description = "thresholds fitted on the target domain's own bank (in-sample reference)"
+
+    def fit(self, context: FitContext) -> None:
+        self.budget_usd = context.budget_usd
+        if context.target_bank is None:
+            raise HarnessError(
+                "strategy 'optimal' fits on the target domain's own bank, and there is none: collect one "
+                "(harness collect --domain D --models ...) or replay one (--replay BANK)"
+            )
+        self.fitted = fit_cascade(
+            [("target", context.target_bank)],
+            context.models,
+            context.providers,
+            context.budget_usd,
+            seed=context.seed,
+            base=context.analysis,
+        )
+        self.use(self.fitted.stages)
+
+
+class Robust(CascadeStrategy):
+    """Thresholds chosen only on banks of other domains, maximising the worst case across them, under a
+    fit budget (the fit sees only what that many dollars of attempts would have shown it)."""
+
+    name = "robust"
+    description = "thresholds fitted only on other domains' banks (worst case across them, under a fit budget)"
+
+    def fit(self, context: FitContext) -> None:
+        self.budget_usd = context.budget_usd
+        if not context.fit_banks:
+            raise HarnessError(
+                "strategy 'robust' fits on other domains' banks, and there is none: name them with "
+                "--fit-domain D or --fit-bank PATH (or set [run] fit_domains)"
+            )
+        self.fitted: Fit = fit_cascade(
+            list(context.fit_banks.items()),
+            context.models,
+            context.providers,
+            context.budget_usd,
+            fit_budget_usd=context.fit_budget_usd,
+            seed=context.seed,
+            base=context.analysis,
+        )
+        self.use(self.fitted.stages)
+
+
+class Adaptive(Robust):
+    """Starts from the robust thresholds and learns the new domain while it trades.
+
+    Every ``explore_every``-th task is an exploration task: one attempt of every model is bought (cheapest
+    first, whatever the first verified one), so the run collects an unbiased bank of its own (a cascade's
+    own purchases are censored: the expensive model is only seen where the cheap one failed). After every
+    ``refit_every`` exploration tasks the thresholds are refitted on that bank. ``history`` records each
+    refit (tasks seen, stages, fitted margin) for the summary.
+    """
+
+    name = "adaptive"
+    description = "robust thresholds first, refitted on the run's own exploration tasks as it trades"
+
+    def fit(self, context: FitContext) -> None:
+        super().fit(context)
+        self.context = context
+        self.explore_every = int(context.options.get("explore_every", 3))
+        self.refit_every = int(context.options.get("refit_every", 4))
+        if self.explore_every < 1 or self.refit_every < 1:
+            raise HarnessError("strategy 'adaptive': explore_every and refit_every must be at least 1")
+        self.own: dict[str, dict[str, BankEntry]] = {m: {} for m in context.models}
+        self.served = 0
+        self.history: list[dict[str, Any]] = [{"tasks": 0, "stages": self.describe(), "fitted_margin": None}]
+        self._exploring: set[str] = set()
+
+    def next_buy(self, history: TaskHistory) -> Buy | None:
+        if not history.outcomes:
+            self.served += 1
+            if self.served % self.explore_every == 0:
+                self._exploring.add(history.task.id)
+        if history.task.id not in self._exploring:
+            return super().next_buy(history)
+        left = self.budget_usd - history.spent()
+        for m in self.context.models:
+            if history.count(m) == 0 and left > 0:
+                return Buy(m, left)
+        return None
+
+    def observe(self, history: TaskHistory, outcome: Outcome) -> None:
+        tid = history.task.id
+        if tid not in self._exploring or outcome.truncated:
+            return
+        self.own[outcome.model][tid] = BankEntry(outcome.cost_usd, (int(outcome.verified),))
+        if all(tid in self.own[m] for m in self.context.models):
+            done = sum(1 for t in self._exploring if all(t in self.own[m] for m in self.context.models))
+            if done % self.refit_every == 0:
+                self._refit(done)
+
+    def _refit(self, tasks: int) -> None:
+        bank = Bank(self.own)
         try:
-            parsed = tuple(Stage(str(m), float(t)) for m, t in stages)  # type: ignore[union-attr]
-        except (TypeError, ValueError):
-            raise HarnessError("strategy 'cascade' needs options stages=[[model, threshold_usd], ...]") from None
-        if not parsed or any(s.threshold_usd < 0 for s in parsed):
-            raise HarnessError("strategy 'cascade' needs at least one stage and thresholds >= 0")
-        self._plan = Plan(parsed)
+            fitted = fit_cascade(
+                [("run", bank)],
+                self.context.models,
+                self.context.providers,
+                self.budget_usd,
+                seed=self.context.seed,
+                base=self.context.analysis,
+            )
+        except HarnessError:
+            return  # too little yet (e.g. no provider reaches a rate): keep the current thresholds
+        self.use(fitted.stages)
+        self.history.append({"tasks": tasks, "stages": self.describe(), "fitted_margin": fitted.mean_margin})
 
-    def plan(self, task: Task) -> Plan:
-        if self._plan is None:
-            raise HarnessError("strategy 'cascade' was not fitted: call fit() with stages")
-        return self._plan
+
+class Oracle:
+    """Knows every recorded attempt's outcome: buys only a verified attempt of the cheapest model that has
+    one, and nothing for tasks no model solves. Recorded attempts only (``--replay``)."""
+
+    name = "oracle"
+    description = "recorded attempts only: the cheapest verified attempt of each task (the upper bound)"
+
+    def fit(self, context: FitContext) -> None:
+        if context.replay is None or getattr(context.replay, "bank", None) is None:
+            raise HarnessError("strategy 'oracle' knows recorded outcomes only: run it with --replay BANK")
+        self.bank: Bank = context.replay.bank
+        self.models = tuple(context.models)
+        self.budget_usd = context.budget_usd
+
+    def next_buy(self, history: TaskHistory) -> Buy | None:
+        if history.outcomes:
+            return None
+        best: tuple[float, str] | None = None
+        for m in self.models:
+            e = self.bank.entries.get(m, {}).get(history.task.id)
+            if e is not None and e.c > 0 and e.mean_cost <= self.budget_usd and (best is None or e.mean_cost < best[0]):
+                best = (e.mean_cost, m)
+        return None if best is None else Buy(best[1], self.budget_usd, verified_only=True)
+
+    def observe(self, history: TaskHistory, outcome: Outcome) -> None:
+        """The oracle already knows."""
+
+
+BUILTIN: Mapping[str, type] = {s.name: s for s in (Single, Cascade, Optimal, Robust, Adaptive, Oracle)}
 
 
 @hookimpl
 def register_strategies(register: Any) -> None:
-    register(Single)
-    register(Cascade)
+    for factory in BUILTIN.values():
+        register(factory)
+
+
+__all__ = ["BUILTIN", "Adaptive", "Cascade", "CascadeStrategy", "Optimal", "Oracle", "Robust", "Single", "parse_stages"]

@@ -92,6 +92,32 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def run_with_progress(collector: Collector) -> dict[str, Any]:
+    """Run a collection with a live display on a terminal; Ctrl-C says what is kept and exits 130."""
+    collector.on_stopping = lambda n: err_console.print(
+        f"stopping: finishing {n} call{'' if n == 1 else 's'} in flight (Ctrl-C again to abandon them)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    live: Live | None = None
+    if err_console.is_terminal:
+        live = Live(get_renderable=_SafeRender(collector), console=err_console, refresh_per_second=4, transient=False)
+        live.start()
+    try:
+        return collector.run()
+    except KeyboardInterrupt:
+        kept = sum(s.done for s in collector.stats.values())
+        err_console.print(
+            f"interrupted: {kept} attempts of this run are kept in the store; run the same command again to resume",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        if live is not None:
+            live.stop()
+
+
 def collect(
     ctx: typer.Context,
     domain: Annotated[OptStr, typer.Option(help="domain to collect on (default: run.domain)")] = None,
@@ -126,31 +152,8 @@ def collect(
         run_id=run_id,
     )
     with store(ctx) as st:
-        live: Live | None = None
         collector = Collector(cfg, registry(), st, options)
-        collector.on_stopping = lambda n: err_console.print(
-            f"stopping: finishing {n} call{'' if n == 1 else 's'} in flight (Ctrl-C again to abandon them)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        if err_console.is_terminal:
-            live = Live(
-                get_renderable=_SafeRender(collector), console=err_console, refresh_per_second=4, transient=False
-            )
-            live.start()
-        try:
-            summary = collector.run()
-        except KeyboardInterrupt:
-            kept = sum(s.done for s in collector.stats.values())
-            err_console.print(
-                f"interrupted: {kept} attempts of this run are kept in the store; run the same command again to resume",
-                highlight=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(130) from None
-        finally:
-            if live is not None:
-                live.stop()
+        summary = run_with_progress(collector)
     if json_out:
         emit_json(summary)
         return

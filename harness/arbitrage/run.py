@@ -1,0 +1,358 @@
+"""``harness run`` without the command line: banks, fit, quote, serve, summarise.
+
+Live, attempts are bought through the same pipeline as ``harness collect`` and recorded in the store
+(so an interrupted run resumes without paying again, and its attempts are a bank for later analysis);
+with ``replay`` they are drawn from a recorded bank at no cost. ``max_spend`` caps everything the command
+spends, collections of missing banks included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.arbitrage.banks import BankPlan, ensure_bank, other_domains
+from harness.arbitrage.buyers import LiveBuyer, ReplayBuyer
+from harness.arbitrage.cascade import CascadeStrategy
+from harness.arbitrage.ledger import Ledger, TaskRecord, json_safe
+from harness.arbitrage.loop import RunLoop
+from harness.arbitrage.market import Market, Quote
+from harness.arbitrage.replay import ReplayProvider
+from harness.bank import Bank
+from harness.bank.formats import read_bank
+from harness.collect.plan import list_tasks
+from harness.collect.session import Session
+from harness.config import Config
+from harness.economics.oracle import oracle_costs
+from harness.errors import HarnessError
+from harness.types import FitContext, Task
+
+
+@dataclass
+class RunOptions:
+    """What ``harness run`` was asked to do (the command line's wording stays in the command layer)."""
+
+    domain: str
+    strategy: str
+    models: tuple[str, ...]
+    providers: tuple[str, ...]
+    budget_usd: float
+    pricing: str = "per_task"
+    undercut: float = 0.05
+    target_rate: float | None = None
+    limit: int | None = None
+    seed: int = 0
+    task_ids: tuple[str, ...] = ()
+    replay: Path | None = None
+    market_bank: Path | None = None
+    fit_domains: tuple[str, ...] = ()
+    fit_banks: tuple[Path, ...] = ()
+    fit_budget_usd: float | None = None
+    max_spend: float | None = None
+    run_id: str | None = None
+    concurrency: int = 1
+    strategy_options: dict[str, Any] = field(default_factory=dict)
+    refund_wrong: bool = False
+
+
+@dataclass
+class RunResult:
+    """The served ledger and everything the summary reports."""
+
+    options: RunOptions
+    ledger: Ledger
+    strategy: Any
+    quote: Quote
+    fitted: dict[str, Any] | None
+    spend_before_usd: float
+    collected: list[dict[str, Any]]
+    elapsed_s: float
+    oracle_cost_usd: float | None = None
+    live: dict[str, int] = field(default_factory=dict)
+    stopped: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        t = self.ledger.totals()
+        out = {
+            "domain": self.options.domain,
+            "strategy": self.options.strategy,
+            "pricing": self.quote.pricing,
+            "replay": str(self.options.replay) if self.options.replay else None,
+            "models": list(self.ledger.models),
+            "budget_usd": getattr(self.strategy, "budget_usd", self.options.budget_usd),
+            "price_usd": self.quote.price_usd,
+            "market_price_usd": self.quote.market_usd,
+            "stages": self.strategy.describe() if hasattr(self.strategy, "describe") else None,
+            "fitted": self.fitted,
+            **t,
+            "bands_5_95": self.ledger.bands(seed=self.options.seed),
+            "single_providers_usd": self.ledger.providers(),
+            "oracle_cost_usd": self.oracle_cost_usd,
+            "oracle_margin": _margin(t["revenue_usd"], self.oracle_cost_usd),
+            "spend_before_run_usd": self.spend_before_usd,
+            "collected": self.collected,
+            "elapsed_s": self.elapsed_s,
+            "stopped": self.stopped,
+            **self.live,
+        }
+        history = getattr(self.strategy, "history", None)
+        if history is not None:
+            out["refits"] = history
+        return json_safe(out)
+
+
+def _margin(revenue: float, cost: float | None) -> float | None:
+    return (revenue - cost) / revenue if cost is not None and revenue > 0 else None
+
+
+class Runner:
+    """Prepares and serves one run; ``collect`` makes missing banks (the command line shows its progress)."""
+
+    def __init__(self, config: Config, registry: Any, store: Any, options: RunOptions, plan: BankPlan) -> None:
+        self.config, self.registry, self.store, self.o, self.plan = config, registry, store, options, plan
+        if options.budget_usd <= 0 or not math.isfinite(options.budget_usd):
+            raise HarnessError(f"--budget must be a positive number of dollars (got {options.budget_usd})")
+        if options.max_spend is not None and not (math.isfinite(options.max_spend) and options.max_spend > 0):
+            raise HarnessError(f"--max-spend must be a positive number of dollars (got {options.max_spend})")
+        if not 0 <= options.undercut < 1:
+            raise HarnessError(f"[market] undercut must be in [0, 1) (got {options.undercut})")
+        self.factory = registry.strategy(options.strategy)
+        self.on_task: Callable[[TaskRecord], None] | None = None
+        self.on_stopping: Callable[[int], None] | None = None
+        self.loop: RunLoop | None = None
+
+    # ---- banks ----------------------------------------------------------------------------------
+
+    def _left(self, cap: float | None = None) -> float | None:
+        left = None if self.o.max_spend is None else self.o.max_spend - self.plan.spent_usd
+        if cap is not None:
+            left = cap if left is None else min(left, cap)
+        return left
+
+    def _fit_banks(self) -> dict[str, Bank]:
+        banks = {str(p): read_bank(p) for p in self.o.fit_banks}
+        if self.o.replay is not None and not self.o.fit_domains:
+            return banks
+        domains = (
+            list(self.o.fit_domains)
+            or ([] if banks else other_domains(self.store, self.o.domain, self.o.models))
+            or list(self.config.run.fit_domains)
+        )
+        domains = [d for d in domains if d != self.o.domain]
+        for d in domains:
+            why = f"robust fit bank on {d!r} (a domain other than {self.o.domain!r})"
+            banks[d] = ensure_bank(
+                self.config,
+                self.registry,
+                self.store,
+                d,
+                self.o.models,
+                self.plan,
+                why,
+                self._left(self.o.fit_budget_usd),
+            )
+        return banks
+
+    def _market_and_target(self) -> tuple[Bank, Bank | None]:
+        if self.o.replay is not None:
+            replay = read_bank(self.o.replay)
+            market = read_bank(self.o.market_bank) if self.o.market_bank else replay
+            return market, replay
+        if self.o.market_bank is not None:
+            market = read_bank(self.o.market_bank)
+        else:
+            market = ensure_bank(
+                self.config,
+                self.registry,
+                self.store,
+                self.o.domain,
+                self.o.providers,
+                self.plan,
+                f"the market's prices on {self.o.domain!r} (the providers' attempts there)",
+                self._left(self.o.fit_budget_usd),
+            )
+        target = None
+        if self.o.strategy == "optimal":
+            target = ensure_bank(
+                self.config,
+                self.registry,
+                self.store,
+                self.o.domain,
+                self.o.models,
+                self.plan,
+                f"the target domain's own bank for strategy 'optimal' on {self.o.domain!r}",
+                self._left(self.o.fit_budget_usd),
+            )
+        return market, target
+
+    # ---- serving --------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        started = time.monotonic()
+        market_bank, target = self._market_and_target()
+        replay = ReplayProvider(target, seed=self.o.seed) if self.o.replay is not None else None
+        fit_banks = self._fit_banks() if self.o.strategy in ("robust", "adaptive") else {}
+        strategy = self.factory()
+        context = FitContext(
+            models=self.o.models,
+            providers=self.o.providers,
+            budget_usd=self.o.budget_usd,
+            fit_banks=fit_banks,
+            target_bank=target,
+            replay=replay,
+            costs=_costs(market_bank, target),
+            options=self.o.strategy_options,
+            fit_budget_usd=self.o.fit_budget_usd,
+            seed=self.o.seed,
+        )
+        strategy.fit(context)
+        market = Market(market_bank, self.o.providers, self.o.budget_usd)
+        quote = self._quote(strategy, market)
+        tasks = self._tasks(target if self.o.replay is not None else None)
+        self.loop = RunLoop(
+            strategy,
+            ReplayBuyer(replay) if replay else None,
+            quote,
+            self.o.models,  # type: ignore[arg-type]
+            concurrency=1 if replay else self.o.concurrency,
+            on_task=self.on_task,
+            refund_wrong=self.o.refund_wrong,
+        )
+        result = RunResult(
+            self.o,
+            self.loop.ledger,
+            strategy,
+            quote,
+            _fitted(strategy),
+            self.plan.spent_usd,
+            self.plan.collected or [],
+            0.0,
+        )
+        try:
+            if replay is not None:
+                asyncio.run(self.loop.serve(tasks))
+                result.oracle_cost_usd = _oracle(target, self.o.models, self.loop.ledger)
+            else:
+                self._serve_live(tasks, result)
+        except KeyboardInterrupt:
+            result.stopped = "interrupted"
+            result.elapsed_s = time.monotonic() - started
+            raise RunInterrupted(result) from None
+        result.elapsed_s = time.monotonic() - started
+        return result
+
+    def _serve_live(self, tasks: Sequence[Task], result: RunResult) -> None:
+        assert self.loop is not None
+        setup = self.registry.setup(self.o.domain, self.config.domain_options(self.o.domain))
+        session = Session(
+            self.config, self.registry, self.store, setup, self.o.models, self._left(), self.o.run_id, prefix="run"
+        )
+        session.check()
+        if self.on_stopping is not None:
+            session.on_stopping = self.on_stopping
+        self.loop.state = session.state
+        buyer: LiveBuyer | None = None
+
+        async def body(pipeline: Any) -> None:
+            nonlocal buyer
+            buyer = LiveBuyer(pipeline, self.store)
+            assert self.loop is not None
+            self.loop.buyer = buyer
+            await self.loop.serve(tasks)
+
+        try:
+            session.run(body, verify_workers=self.o.concurrency)
+        finally:
+            result.live = {
+                "attempts_bought": buyer.bought if buyer else 0,
+                "attempts_reused": buyer.reused if buyer else 0,
+            }
+            result.live["run_spend_usd"] = session.ledger.spent  # type: ignore[assignment]
+            if self.loop.refused and session.state.reason is not None:
+                result.stopped = session.state.reason.label
+
+    def _quote(self, strategy: Any, market: Market) -> Quote:
+        if self.o.target_rate is not None:
+            rate = self.o.target_rate
+            if not 0 < rate <= 1:
+                raise HarnessError(f"--target-rate must be in (0, 1] (got {rate})")
+            if isinstance(strategy, CascadeStrategy) and strategy.stages:
+                last = strategy.stages[-1].model
+                cheap = sum(usd for _, usd in strategy.stage_budgets()[:-1])
+                need = market.budget_for(last, rate)
+                if not math.isfinite(need):
+                    raise HarnessError(f"the last model {last!r} never reaches solve rate {rate} on this market")
+                strategy.budget_usd = cheap + need
+        elif isinstance(strategy, CascadeStrategy) and strategy.stages:
+            last, usd = strategy.stage_budgets()[-1]
+            rate = (
+                market.rate(last, usd)
+                if last in market.providers
+                else max(market.rate(m, self.o.budget_usd) for m in market.providers)
+            )
+        else:
+            rate = max(market.rate(m, self.o.budget_usd) for m in market.providers)
+        if not rate > 0:
+            raise HarnessError("the strategy's promised solve rate on this market is 0: nothing could be sold")
+        budget = getattr(strategy, "budget_usd", self.o.budget_usd)
+        return market.quote(self.o.pricing, rate, budget, self.o.undercut)
+
+    def _tasks(self, replay_bank: Bank | None) -> list[Task]:
+        if replay_bank is not None:
+            common = set.intersection(*(set(replay_bank.tasks(m)) for m in self.o.models))
+            tasks = [Task(id=t) for t in sorted(common)]
+        else:
+            setup = self.registry.setup(self.o.domain, self.config.domain_options(self.o.domain))
+            tasks = list_tasks(self.config, setup, None if self.o.task_ids else self.o.limit)
+        if self.o.task_ids:
+            wanted = set(self.o.task_ids)
+            tasks = [t for t in tasks if t.id in wanted]
+            unknown = wanted - {t.id for t in tasks}
+            if unknown:
+                raise HarnessError(f"--tasks names tasks the domain does not have: {', '.join(sorted(unknown))}")
+        if self.o.seed:
+            random.Random(self.o.seed).shuffle(tasks)
+        if self.o.limit is not None:
+            tasks = tasks[: self.o.limit]
+        if not tasks:
+            raise HarnessError(f"no task to serve on {self.o.domain!r}: check --limit/--tasks and the domain's source")
+        return tasks
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C during a run: ``result`` holds the ledger so far (every completed attempt is in the store)."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
+
+
+def _costs(*banks: Bank | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for b in banks:
+        for m, tasks in b.entries.items() if b else ():
+            costs = [e.mean_cost for e in tasks.values() if e.n]
+            if costs and m not in out:
+                out[m] = sum(costs) / len(costs)
+    return out
+
+
+def _fitted(strategy: Any) -> dict[str, Any] | None:
+    fitted = getattr(strategy, "fitted", None)
+    return fitted.describe() if fitted is not None else None
+
+
+def _oracle(bank: Bank | None, models: Sequence[str], ledger: Ledger) -> float | None:
+    """What the oracle would have paid for the tasks this run served (cheapest verified attempt each)."""
+    if bank is None:
+        return None
+    served = {r.task_id for r in ledger.records}
+    mx = bank.matrix(list(models), tasks=served)
+    costs = oracle_costs(mx)
+    return float(costs[costs < math.inf].sum())
