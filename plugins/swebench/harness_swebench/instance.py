@@ -49,7 +49,7 @@ def public_view(task: Task) -> dict[str, Any]:
     return {k: task.data[k] for k in PUBLIC_FIELDS if k in task.data}
 
 
-def test_list(data: Mapping[str, Any], key: str) -> list[str]:
+def listed_tests(data: Mapping[str, Any], key: str) -> list[str]:
     """``FAIL_TO_PASS`` or ``PASS_TO_PASS`` as a list (the dataset stores JSON text; Parquet may hold lists)."""
     value = data.get(key)
     if value is None or value == "":
@@ -78,8 +78,8 @@ def check_row(row: Mapping[str, Any], where: str) -> None:
             f"swebench: {where}: instance {row.get('instance_id', '?')!r} has no {', '.join(missing)} column "
             f"(SWE-bench schema: {', '.join(FIELDS)})"
         )
-    test_list(row, "FAIL_TO_PASS")
-    test_list(row, "PASS_TO_PASS")
+    listed_tests(row, "FAIL_TO_PASS")
+    listed_tests(row, "PASS_TO_PASS")
 
 
 def to_task(row: Mapping[str, Any], split: str | None, options: Mapping[str, Any], solver_options: Any = None) -> Task:

@@ -48,7 +48,7 @@ def test_failed(case: str, sm: Mapping[str, str]) -> bool:
     return key is None or sm[key] in (FAILED, ERROR, SKIPPED)
 
 
-def tests_report(sm: Mapping[str, str], fail_to_pass: Sequence[str], pass_to_pass: Sequence[str]) -> dict:
+def grade_report(sm: Mapping[str, str], fail_to_pass: Sequence[str], pass_to_pass: Sequence[str]) -> dict:
     """``{"FAIL_TO_PASS": {"success": [...], "failure": [...]}, "PASS_TO_PASS": {...}}``."""
     f2p: dict[str, list[str]] = {"success": [], "failure": []}
     p2p: dict[str, list[str]] = {"success": [], "failure": []}

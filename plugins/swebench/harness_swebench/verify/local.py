@@ -36,9 +36,9 @@ from typing import Any
 
 from harness import Candidate, HarnessError, Task, Verdict
 from harness.toolkit import sandbox
-from harness_swebench.instance import options_of, test_list
+from harness_swebench.instance import listed_tests, options_of
 from harness_swebench.repos import checkout
-from harness_swebench.verify.grading import FAILED, resolution, tests_report
+from harness_swebench.verify.grading import FAILED, grade_report, resolution
 from harness_swebench.verify.patching import (
     PatchRefused,
     apply_candidate,
@@ -75,7 +75,7 @@ def _error(kind: str, message: str, **detail: Any) -> Verdict:
     return Verdict("error", error_kind=kind, detail={"outcome": "error", "message": message[:500], **detail})
 
 
-def test_files(test_patch: str, tests: Sequence[str]) -> list[str] | None:
+def files_to_test(test_patch: str, tests: Sequence[str]) -> list[str] | None:
     """The files to run: those holding the listed tests and the test patch's Python test files, sorted;
     None when a test id is not a pytest node id (``path::name``)."""
     if any("::" not in t for t in tests):
@@ -104,10 +104,10 @@ class LocalVerifier:
             return _failed("empty_patch")
         data = task.data
         try:
-            f2p, p2p = test_list(data, "FAIL_TO_PASS"), test_list(data, "PASS_TO_PASS")
+            f2p, p2p = listed_tests(data, "FAIL_TO_PASS"), listed_tests(data, "PASS_TO_PASS")
         except HarnessError as exc:
             return _error("bad_instance", str(exc))
-        files = test_files(str(data.get("test_patch") or ""), [*f2p, *p2p])
+        files = files_to_test(str(data.get("test_patch") or ""), [*f2p, *p2p])
         if files is None:
             return _error("unsupported_tests", "test ids are not pytest node ids; use the docker verifier")
         try:
@@ -173,7 +173,7 @@ class LocalVerifier:
             return _failed("tests_did_not_finish", exit_code=res.exit_code, signal=res.signal, **detail)
         if canary_status != FAILED:
             return _failed("tampering", canary=canary_status, **detail)
-        report = tests_report(statuses, f2p, p2p)
+        report = grade_report(statuses, f2p, p2p)
         status = resolution(report)
         detail.update(_summary(report), resolution=status, tests_run=len(statuses))
         resolved = status == "RESOLVED_FULL"
