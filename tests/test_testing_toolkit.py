@@ -17,7 +17,7 @@ import pytest
 from harness import Attempt, Completion, Domain, Message, hookimpl
 from harness.config import parse_config
 from harness.providers.litellm_provider import LiteLLMProvider
-from harness.testing import CallsStopped, ProviderError, ScriptExhausted, SpendCapReached
+from harness.testing import AttemptLimitReached, CallsStopped, ProviderError, ScriptExhausted, SpendCapReached
 
 ASK = [Message("user", "What is two plus two")]  # 5 words: 5 input tokens for the scripted provider
 
@@ -44,6 +44,21 @@ def test_the_spend_cap_refuses_a_call_before_it_reaches_the_provider(harness_scr
     with pytest.raises(SpendCapReached):
         asyncio.run(model.complete(ASK))
     assert model.calls == [] and model.spent == 0 and model.remaining == 1
+
+
+def test_the_attempt_limit_lowers_max_tokens_then_refuses(harness_scripted_model) -> None:
+    # 40 micro-dollars: the first call fits with fewer output tokens; after it billed 25, no call fits.
+    model = harness_scripted_model(Completion("4", 5, 1, cost_usd=25e-6), "never", limit_usd=40e-6)
+    texts: list[str] = []
+
+    async def twice():
+        texts.append((await model.complete(ASK)).text)
+        await model.complete(ASK)
+
+    with pytest.raises(AttemptLimitReached):
+        asyncio.run(twice())
+    assert texts == ["4"] and 1 <= model.calls[0][1]["max_tokens"] < 256
+    assert len(model.calls) == 1 and model.remaining == 1 and model.spent == 25e-6
 
 
 def test_a_stopped_run_starts_no_call_and_failures_are_counted(harness_scripted_model) -> None:

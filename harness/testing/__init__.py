@@ -12,16 +12,18 @@ Fixtures (all named ``harness_*``, so they do not shadow a suite's own):
   importable module names, or ``(name, module)`` pairs): no installed plugin is loaded
   (``HARNESS_DISABLE_PLUGINS=1`` for the test), so a test sees only the plugin under test.
 - ``harness_store``: an empty attempt store (``harness.store.Store``) in the test's temporary folder.
-- ``harness_scripted_model``: a function ``harness_scripted_model(*replies, cap=None,
+- ``harness_scripted_model``: a function ``harness_scripted_model(*replies, cap=None, limit_usd=None,
   input_cost_per_mtok=1.0, output_cost_per_mtok=2.0, max_tokens=256, name="scripted", ledger=None)
   -> ScriptedModel``: a model client for one attempt whose calls go through the harness's real metered
-  client (spend cap, reservations, stop signal, attempt totals) to a provider answering with the
+  client (spend cap, the attempt's own dollar limit, reservations, stop signal, attempt totals) to a
+  provider answering with the
   queued replies. A reply is a text (billed at the prices: input tokens = prompt words, output tokens =
   reply words up to ``max_tokens``), a ``harness.Completion`` (returned as given), an exception to
   raise, or a function of the messages returning one of these. ``model.calls`` lists what was sent,
   ``model.totals`` / ``model.spent`` what it cost, ``model.stop()`` stops the run as a first Ctrl-C
-  does; a call over ``cap`` raises ``SpendCapReached``, a call after ``stop()`` ``CallsStopped``, a
-  call past the last reply ``ScriptExhausted``.
+  does; a call over ``cap`` raises ``SpendCapReached``, one past ``limit_usd`` ``AttemptLimitReached``
+  (below it, ``max_tokens`` is lowered to fit), a call after ``stop()`` ``CallsStopped``, a call past
+  the last reply ``ScriptExhausted`` (all importable from ``harness.testing``).
 - ``harness_fake_server``: a running fake OpenAI-compatible chat server on 127.0.0.1
   (:class:`harness.testing.fakeserver.FakeServer`): ``server.api_base``; ``server.model_toml(name)``
   is a ``[models.<name>]`` table routed to it for a test's harness.toml (the key variable it names is
@@ -52,7 +54,12 @@ import pytest
 
 pytest.register_assert_rewrite("harness.testing.contract")
 
-from harness.collect.metering import CallsStopped, ProviderError, SpendCapReached  # noqa: E402
+from harness.collect.metering import (  # noqa: E402
+    AttemptLimitReached,
+    CallsStopped,
+    ProviderError,
+    SpendCapReached,
+)
 from harness.testing.contract import DomainContract, source_options, verify_as_pipeline  # noqa: E402
 from harness.testing.fixtures import (  # noqa: E402
     harness_fake_server,
@@ -65,6 +72,7 @@ from harness.testing.fixtures import (  # noqa: E402
 from harness.testing.scripted import ScriptedModel, ScriptedProvider, ScriptExhausted  # noqa: E402
 
 __all__ = [
+    "AttemptLimitReached",
     "CallsStopped",
     "DomainContract",
     "ProviderError",

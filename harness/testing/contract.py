@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from harness.collect.verify import verify_in_worker
 from harness.errors import HarnessError
 from harness.registry import Registry
 from harness.testing.fixtures import isolated_registry, plugin_pair
@@ -38,12 +39,7 @@ _COMPONENT_KEYS = ("solver", "verifier")
 
 def verify_as_pipeline(verifier: Any, task: Task, candidate: Candidate) -> Verdict:
     """The verdict the collection pipeline records: its worker wrapper turns a crash into ``error``."""
-    try:
-        from harness.collect.verify import verify_in_worker
-    except ImportError:  # the attempt pipeline before its verification module
-        from harness.collect.collector import verify_in_worker
-    result = verify_in_worker(verifier, task, candidate)
-    return getattr(result, "verdict", result)
+    return verify_in_worker(verifier, task, candidate).verdict
 
 
 def source_options(options: Mapping[str, Any], root: Path, limit: int | None = None) -> dict[str, Any]:

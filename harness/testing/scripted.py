@@ -5,7 +5,8 @@ A solver under test gets a :class:`ScriptedModel`, a :class:`harness.ModelClient
 stop signal) over a small provider that returns the queued replies instead of calling a model. So a
 test sees exactly what a collection would: a call that does not fit under ``cap`` is refused with
 ``SpendCapReached`` before it reaches the provider, a call after :meth:`ScriptedModel.stop` with
-``CallsStopped``, and ``totals`` adds up every call's tokens and dollars.
+``CallsStopped``, one past the attempt's own dollar limit (``limit_usd``, a run's stage budget) with
+``AttemptLimitReached``, and ``totals`` adds up every call's tokens and dollars.
 """
 
 from __future__ import annotations
@@ -63,10 +64,16 @@ class ScriptedProvider:
 
 
 def metered_client(
-    model: ModelConfig, provider: Any, ledger: SpendLedger, gate: ModelGate, price: Price | None, halt: asyncio.Event
+    model: ModelConfig,
+    provider: Any,
+    ledger: SpendLedger,
+    gate: ModelGate,
+    price: Price | None,
+    halt: asyncio.Event,
+    limit_usd: float | None = None,
 ) -> MeteredClient:
     """The one place harness.testing builds the core's metered client (its constructor is internal)."""
-    return MeteredClient(model, provider, ledger, gate, price, halt=halt)
+    return MeteredClient(model, provider, ledger, gate, price, halt=halt, limit_usd=limit_usd)
 
 
 class ScriptedModel:
@@ -84,6 +91,7 @@ class ScriptedModel:
         *,
         name: str = "scripted",
         cap: float | None = None,
+        limit_usd: float | None = None,
         input_cost_per_mtok: float = 1.0,
         output_cost_per_mtok: float = 2.0,
         max_tokens: int = 256,
@@ -104,7 +112,9 @@ class ScriptedModel:
         self.ledger = ledger if ledger is not None else SpendLedger(cap)
         self.gate = ModelGate(concurrency)
         self.halt = asyncio.Event()
-        self.client = metered_client(self.config, self.provider, self.ledger, self.gate, self.price, self.halt)
+        self.client = metered_client(
+            self.config, self.provider, self.ledger, self.gate, self.price, self.halt, limit_usd
+        )
         self.name = name
         self._loop: asyncio.AbstractEventLoop | None = None
 
