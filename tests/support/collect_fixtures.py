@@ -40,18 +40,9 @@ def _fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def model_table(server: FakeServer, name: str = "good", **kw: Any) -> dict[str, Any]:
     """A [models.<name>] table routed to the fake server (prices 1 and 2 USD per Mtok by default)."""
-    table: dict[str, Any] = {
-        "route": f"openai/fake-{name}",
-        "api_base": server.api_base,
-        "api_key_env": KEY_ENV,
-        "input_cost_per_mtok": 1.0,
-        "output_cost_per_mtok": 2.0,
-        "max_tokens": 50,
-        "timeout_s": 5.0,
-        "max_retries": 2,
-    }
-    table.update(kw)
-    return {k: v for k, v in table.items() if v is not None}
+    return server.model_table(
+        name, **{"api_key_env": KEY_ENV, "max_tokens": 50, "timeout_s": 5.0, "max_retries": 2, **kw}
+    )
 
 
 def model_config(server: FakeServer, name: str = "good", **kw: Any) -> ModelConfig:
