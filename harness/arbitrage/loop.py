@@ -2,7 +2,8 @@
 
 For each task the strategy is asked for its next purchase given what was bought so far; the purchase is
 made (live through the attempt pipeline, or replayed), the strategy observes the outcome, and the task
-ends at the first verified attempt or when the strategy stops. Tasks are served ``concurrency`` at a time
+ends when the strategy stops (a cascade stops at the first verified attempt; an exploring strategy may
+buy more). The first verified attempt is what is sold. Tasks are served ``concurrency`` at a time
 (attempts within a task are sequential: each decision depends on the last outcome). A refused purchase
 (the run is stopping, or the spend cap is reached) ends the task unfinished and starts no new task.
 """
@@ -78,8 +79,6 @@ class RunLoop:
                     break
                 history.outcomes.append(outcome)
                 self.strategy.observe(history, outcome)
-                if outcome.verified:
-                    break
         except asyncio.CancelledError:
             complete = False
             raise

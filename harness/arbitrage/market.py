@@ -8,9 +8,9 @@ Pricing (``[market] pricing``; ``undercut`` is the fraction below the market the
   strongest provider (the one with the highest solve rate at the per-task budget ``B``):
   ``(1 - undercut) * E_s(B) / P_s(B)`` per task sold.
 
-The promised rate ``u`` of a cascade is what its last model reaches alone with the budget the cascade
-leaves it (``P_last(b_last)`` on the market bank): the cascade buys at least that provider's service, so
-it reaches ``u`` in expectation. ``--target-rate u`` instead sets ``b_last`` to the last model's budget for
+The promised rate ``u`` of a cascade is the best that one of its stages reaches alone with that stage's
+budget (``max_m P_m(b_m)`` on the market bank): the cascade buys at least that provider's service, so it
+reaches ``u`` in expectation. ``--target-rate u`` instead gives the last model the budget it needs for
 ``u``. The providers' curves come from the market bank (attempts of the providers on the target domain).
 """
 

@@ -289,13 +289,9 @@ class Runner:
                 if not math.isfinite(need):
                     raise HarnessError(f"the last model {last!r} never reaches solve rate {rate} on this market")
                 strategy.budget_usd = cheap + need
-        elif isinstance(strategy, CascadeStrategy) and strategy.stages:
-            last, usd = strategy.stage_budgets()[-1]
-            rate = (
-                market.rate(last, usd)
-                if last in market.providers
-                else max(market.rate(m, self.o.budget_usd) for m in market.providers)
-            )
+        elif isinstance(strategy, CascadeStrategy) and any(m in market.providers for m, _ in strategy.stage_budgets()):
+            # each stage alone buys that provider's service with its budget: the cascade reaches at least that
+            rate = max(market.rate(m, usd) for m, usd in strategy.stage_budgets() if m in market.providers)
         else:
             rate = max(market.rate(m, self.o.budget_usd) for m in market.providers)
         if not rate > 0:

@@ -19,6 +19,7 @@ if str(SUPPORT) not in sys.path:
 import toy_domain  # noqa: E402
 
 from harness.config import Config, ModelConfig, parse_config  # noqa: E402
+from harness.registry import BUILTIN_PLUGINS  # noqa: E402
 from harness.testing.fakeserver import FakeServer  # noqa: E402
 
 KEY_ENV = "HARNESS_TEST_FAKE_KEY"
@@ -113,7 +114,7 @@ __all__ = [
 
 def env_for(tmp_path: Path) -> dict[str, str]:
     """Only the toy plugin (installed like pip would) loads from entry points: others are blocked."""
-    others = {ep.name for ep in metadata.entry_points(group="harness")} - {"providers", "strategies", "toy"}
+    others = {ep.name for ep in metadata.entry_points(group="harness")} - {*BUILTIN_PLUGINS, "toy"}
     env = {**os.environ, "HARNESS_DISABLE_PLUGINS": "0", KEY_ENV: SECRET, "HARNESS_BLOCK_PLUGINS": ",".join(others)}
     site = toy_site(tmp_path / "site")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
