@@ -293,7 +293,7 @@ def fresh_ids(
 def _ids_in_fresh_interpreter(
     specs: list[Any], domain: str, options: Mapping[str, Any], root: Path, n: int
 ) -> list[str] | None:
-    """The ids a new Python process (hash seed 1) lists, or None when the plugin cannot be imported
+    """The ids a new Python process (another hash seed) lists, or None when the plugin cannot be imported
     by name there (a module built inside the test) or the options are not JSON."""
     pairs = [plugin_pair(s) for s in specs]
     modules = [getattr(m, "__name__", None) for _, m in pairs]
@@ -312,7 +312,8 @@ def _ids_in_fresh_interpreter(
         )
     except TypeError:
         return None
-    env = {**os.environ, "PYTHONHASHSEED": "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"  # not this process's seed
+    env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     out = subprocess.run(
         [sys.executable, "-c", _FRESH], input=payload, capture_output=True, text=True, env=env, timeout=120
     )
