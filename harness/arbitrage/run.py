@@ -25,7 +25,7 @@ from harness.arbitrage.loop import RunLoop
 from harness.arbitrage.market import Market, Quote
 from harness.arbitrage.replay import ReplayProvider
 from harness.bank import Bank
-from harness.bank.formats import read_bank
+from harness.bank.formats import read_bank as _read_bank
 from harness.collect.plan import list_tasks
 from harness.collect.session import Session
 from harness.config import Config
@@ -327,6 +327,19 @@ class RunInterrupted(Exception):
     def __init__(self, result: RunResult) -> None:
         super().__init__("interrupted")
         self.result = result
+
+
+def read_bank(path: Path) -> Bank:
+    """A bank file, read once per process however many roles it plays (replay, market, fit, model names)."""
+    p = Path(path).resolve()
+    stat = p.stat() if p.exists() else None
+    key = (str(p), stat.st_mtime_ns if stat else None)
+    if key not in _BANKS:
+        _BANKS[key] = _read_bank(p)
+    return _BANKS[key]
+
+
+_BANKS: dict[tuple[str, int | None], Bank] = {}
 
 
 def _costs(*banks: Bank | None) -> dict[str, float]:

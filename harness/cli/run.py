@@ -77,7 +77,8 @@ def build_options(cfg: Config, a: dict[str, Any]) -> RunOptions:
     stages = parse_stages(a["stages"]) or (_strategy_file(a["strategy_file"]) if a["strategy_file"] else None)
     stages = stages or (cfg.run.stages or None)
     if stages:
-        opts["stages"] = stages
+        named = _names(a["replay"], [str(m) for m, *_ in stages])
+        opts["stages"] = [[m, *rest] for m, (_, *rest) in zip(named, stages, strict=True)]
     if a["model"]:
         opts["model"] = _names(a["replay"], [a["model"]])[0]
     return RunOptions(
@@ -113,7 +114,7 @@ class Progress:
         self.ledger_of = ledger_of
         self.total = total
         self.started = time.monotonic()
-        self.last_line = 0.0
+        self.last_line = self.started
         self.live: Live | None = None
 
     def text(self) -> Text:
@@ -150,6 +151,8 @@ class Progress:
     def stop(self) -> None:
         if self.live is not None:
             self.live.stop()
+        elif time.monotonic() - self.started >= 10:  # a long run on a log: its last line
+            err_console.print(self.text(), highlight=False, soft_wrap=True)
 
 
 def _collect_for_run(cfg: Config, st: Any) -> Any:
