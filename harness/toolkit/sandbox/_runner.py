@@ -427,6 +427,8 @@ def _result(r: _Run, o: _io.Outcome) -> SandboxResult:
     notes = list(r.req.notes)
     if r.cgroup is None:
         notes.append("no per-run cgroup: CPU, memory and processes limited per process only")
+    if r.req.isolation == "rlimits":
+        notes.append("rlimits: no private filesystem (files any uid may read are readable)")
     return SandboxResult(
         exit_code=code,
         signal=sig,

@@ -3,17 +3,25 @@
 Each problem has a statement, public example inputs, a seeded generator of hidden inputs, an in-process
 ``answer`` function that computes every expected output, and a reference Python program (tested to agree
 with ``answer`` on all tests). Expected outputs are computed, not stored, so they cannot drift.
+
+This file holds every expected answer: it is hidden from sandboxed runs (``hide``), so a candidate
+cannot import or read it, wherever the package is installed.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from harness.toolkit.sandbox import hide
+
+hide(__file__)
+hide(os.path.join(os.path.dirname(__file__), "__pycache__"))  # its bytecode holds the same answers
 HIDDEN_PER_PROBLEM = 8
 SEED = 20241128
 

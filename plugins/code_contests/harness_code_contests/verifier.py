@@ -7,12 +7,15 @@ infrastructure failure of the sandbox is ``status="error"`` with ``error_kind="s
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import Candidate, Task, Verdict
 from harness.toolkit.sandbox import Limits, SandboxError, SandboxResult, compare_tokens, run_python
+from harness.toolkit.sandbox.data import DataError, decode_json
 from harness_code_contests import humaneval
 
 MiB = 1024 * 1024
@@ -25,12 +28,15 @@ class Suite:
     total: int
     run: int = 0
     passed: int = 0
-    failure: str | None = None  # wrong_answer, runtime_error, timeout, memory, output_limit
+    #: wrong_answer, runtime_error, timeout, memory, output_limit, missing_result (a call got no answer:
+    #: the program exited or crashed first), malformed_result (the result channel held something forged)
+    failure: str | None = None
     failed_test: int | None = None
     stderr_tail: str = ""
     cpu_s: float = 0.0
     wall_s: float = 0.0
     inferred: bool = False
+    same_run: bool = False
     notes: set[str] = field(default_factory=set)
 
     @property
@@ -44,6 +50,8 @@ class Suite:
             out["stderr_tail"] = self.stderr_tail
         if self.inferred:
             out["inferred"] = True
+        if self.same_run:
+            out["same_run"] = True
         return out
 
     def add(self, res: SandboxResult) -> None:
@@ -69,10 +77,7 @@ def _limits(data: Mapping[str, Any], expected_bytes: int = 0) -> Limits:
 
 
 def _failure_kind(res: SandboxResult) -> str:
-    kind = res.failure_kind or "runtime_error"
-    if kind == "runtime_error" and "AssertionError" in res.stderr[-4000:]:
-        return "wrong_answer"  # a HumanEval check failed
-    return kind
+    return res.failure_kind or "runtime_error"
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class CodeVerifier:
         correct = hidden.ok if hidden.total else None  # no hidden tests: no ground truth
         return Verdict("passed" if public.ok else "failed", correct=correct, detail=detail)
 
-    def _run(self, code: str, stdin: str, limits: Limits) -> SandboxResult:
+    def _run(self, code: str, stdin: str, limits: Limits, **kw: Any) -> SandboxResult:
         return run_python(
             code,
             stdin=stdin,
@@ -124,6 +129,7 @@ class CodeVerifier:
             isolation=self.isolation,
             python=self.python,
             site_packages=self.site_packages,
+            **kw,
         )
 
     def _suite(self, code: str, tests: Sequence[Mapping[str, str]], data: Mapping[str, Any]) -> tuple[Suite, str]:
@@ -133,7 +139,7 @@ class CodeVerifier:
             expected = test["output"]
             res = self._run(code, test["input"], _limits(data, len(expected.encode())))
             suite.add(res)
-            isolation = res.isolation
+            isolation = res.protection
             if res.ok and compare_tokens(res.stdout, expected, tol):
                 suite.passed += 1
                 continue
@@ -151,31 +157,106 @@ class CodeVerifier:
         return public, hidden, iso_p or iso_h
 
     def _function(self, data: Mapping[str, Any], code: str) -> tuple[Suite, Suite, str]:
-        limits = _limits(data)
-        public = Suite(total=1)
-        res = self._run(humaneval.program(data, code, data["public_test"]), "", limits)
+        plan = _plan(data["hidden_test"], data["entry_point"])
+        if plan is None:
+            return self._function_outside(data, code)
+        files = {"calls.json": "[" + ",".join(plan.calls) + "]"}
+        res = self._run(humaneval.calls_program(dict(data), code), "", _limits(data), files=files, channel=True)
+        results, errors, problem = read_results(res.channel, len(plan.calls))
+        public = _judge(plan.assertions[: plan.public], results, errors, problem, res)
+        hidden = _judge(plan.assertions, results, errors, problem, res)
         public.add(res)
-        if res.ok:
-            public.passed = 1
-        else:
-            public.failure, public.failed_test, public.stderr_tail = _failure_kind(res), 0, res.stderr[-300:]
+        hidden.same_run = True  # one run answers every call; the public test is its first assertion
+        hidden.notes.update(res.notes)
+        return public, hidden, res.protection
+
+    def _function_outside(self, data: Mapping[str, Any], code: str) -> tuple[Suite, Suite, str]:
+        """Checks that are not calls on constants: the check runs in the harness, the function in the sandbox."""
+        public, protection = self._outside(data, code, data["public_test"])
         if data["hidden_test"] == data["public_test"] or not public.ok:
-            # the public check is a prefix of the hidden one: its outcome decides the hidden one too
-            hidden = Suite(
-                total=1,
-                run=0,
-                passed=public.passed,
-                failure=public.failure,
-                failed_test=public.failed_test,
-                stderr_tail=public.stderr_tail,
-                inferred=True,
-            )
-            return public, hidden, res.isolation
-        hidden = Suite(total=1)
-        res_h = self._run(humaneval.program(data, code, data["hidden_test"]), "", limits)
-        hidden.add(res_h)
-        if res_h.ok:
-            hidden.passed = 1
+            hidden = Suite(total=1, passed=public.passed, failure=public.failure, inferred=True)
+            hidden.failed_test, hidden.stderr_tail = public.failed_test, public.stderr_tail
+            return public, hidden, protection
+        hidden, protection = self._outside(data, code, data["hidden_test"])
+        return public, hidden, protection
+
+    def _outside(self, data: Mapping[str, Any], code: str, test: str) -> tuple[Suite, str]:
+        verdict: list[str | None] = []
+        res = run_python(
+            humaneval.talk_program(dict(data), code),
+            limits=_limits(data),
+            isolation=self.isolation,
+            python=self.python,
+            site_packages=self.site_packages,
+            talk=lambda conv: verdict.append(humaneval.check_outside(dict(data), test, conv)),
+        )
+        suite = Suite(total=1)
+        suite.add(res)
+        failure = verdict[0] if verdict else "missing_result"
+        if failure == "missing_result" and not res.ok:
+            failure = _failure_kind(res)
+        if failure is None:
+            suite.passed = 1
         else:
-            hidden.failure, hidden.failed_test, hidden.stderr_tail = _failure_kind(res_h), 0, res_h.stderr[-300:]
-        return public, hidden, res_h.isolation
+            suite.failure, suite.failed_test, suite.stderr_tail = failure, 0, res.stderr[-300:]
+        return suite, res.protection
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(test: str, entry: str) -> humaneval.CheckPlan | None:
+    return humaneval.plan_check(test, entry)
+
+
+def read_results(channel: bytes, n: int) -> tuple[dict[int, Any], dict[int, str], str | None]:
+    """Results per call index from the channel: (values, errors, problem). Anything odd is a problem.
+
+    A line that is not JSON, an index out of range or seen twice, a value that is not plain data: the
+    whole channel is untrusted (``problem`` says why) and every assertion fails.
+    """
+    values: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+    for line in channel.splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return {}, {}, "malformed_result"
+        i = obj.get("i") if isinstance(obj, dict) else None
+        if type(i) is not int or not 0 <= i < n or i in values or i in errors or len(obj) != 2:
+            return {}, {}, "malformed_result"
+        if "ok" in obj:
+            try:
+                values[i] = decode_json(obj["ok"])
+            except DataError:
+                return {}, {}, "malformed_result"
+        elif isinstance(obj.get("error"), str):
+            errors[i] = obj["error"][:200]
+        else:
+            return {}, {}, "malformed_result"
+    return values, errors, None
+
+
+def _judge(
+    assertions: Sequence[humaneval.Assertion],
+    values: dict[int, Any],
+    errors: dict[int, str],
+    problem: str | None,
+    res: SandboxResult,
+) -> Suite:
+    """Evaluate assertions on the decoded results, in the harness."""
+    suite = Suite(total=len(assertions))
+    for k, a in enumerate(assertions):
+        if problem:
+            failure = problem
+        elif any(c in errors for c in a.calls):
+            failure = "runtime_error"
+        elif not all(c in values for c in a.calls):  # exited early, crashed, timed out: no answer
+            failure = "missing_result" if res.ok else _failure_kind(res)
+        elif humaneval.judge(a, values):
+            suite.passed += 1
+            continue
+        else:
+            failure = "wrong_answer"
+        if suite.failure is None:
+            suite.failure, suite.failed_test = failure, k
+            suite.stderr_tail = (res.stderr[-300:] + " ".join(errors.get(c, "") for c in a.calls)).strip()
+    return suite

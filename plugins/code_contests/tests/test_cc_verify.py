@@ -85,7 +85,8 @@ def test_failure_kinds(code, kind):
     v = VERIFIER.verify(_stdio_task(), Candidate(answer=code))
     assert v.status == "failed" and v.correct is False
     assert v.detail["failure"] == kind and v.detail["public"]["failure"] == kind
-    assert v.detail["isolation"] in ("bwrap", "rlimits+unshare", "rlimits")
+    mode, _, cgroup = v.detail["isolation"].partition("+cgroup-")
+    assert mode in ("bwrap", "rlimits+unshare", "rlimits") and cgroup in ("", "v1", "v2")
 
 
 def test_no_hidden_tests_means_no_ground_truth():
