@@ -70,6 +70,9 @@ class MarketConfig(_Strict):
 
     providers: list[str] = Field(default_factory=list)
     pricing: Literal["per_task", "per_solution"] = "per_task"
+    cpu_usd_per_hour: float | None = Field(
+        default=None, ge=0, description="price of a CPU hour of verification (analyses charge measured verify time)"
+    )
     undercut: float = Field(default=0.05, ge=0, lt=1, description="fraction below the market price charged")
     refund_wrong: bool = Field(default=False, description="per_solution: a sold solution found wrong is refunded")
 
@@ -90,6 +93,7 @@ class DomainConfig(_Strict):
     verifier: str | None = None
     split: str | None = None
     limit: int | None = Field(default=None, gt=0)
+    verify_cost_usd: float | None = Field(default=None, ge=0, description="USD per verification (analyses)")
     options: dict[str, Any] = Field(default_factory=dict)
 
     def as_options(self) -> dict[str, Any]:

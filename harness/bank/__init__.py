@@ -1,8 +1,13 @@
 """Banks: the attempts of a set of models on a set of tasks, the input of every analysis.
 
 On disk a bank is a folder of ``<model>.jsonl`` files, one line per task:
-``{"id": ..., "mean_cost": <USD per attempt>, "attempts": [0, 1, ...]}`` (DESIGN.md). Other result files
-are read by the bank formats plugins register (:mod:`harness.bank.formats`).
+``{"id": ..., "mean_cost": <USD per attempt>, "attempts": [0, 1, ...]}`` (DESIGN.md). Two optional keys
+make verification imperfect and costly: ``"correct": [1, 0, ...]`` (per attempt, in the order of
+``attempts``: whether the candidate was truly correct by hidden tests, while ``attempts`` holds what the
+verifier said) and ``"verify_cpu_s"`` (mean CPU seconds the verifier spent per attempt). They are written
+only when known, so a bank without them reads and writes exactly as before. Other result files are read
+by the bank formats plugins register (:mod:`harness.bank.formats`); the store's Parquet export
+(``attempts.parquet``: ``verdict`` and ``correct`` per attempt) reads back with :meth:`Bank.read_parquet`.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,10 +27,16 @@ from harness.errors import BankFormatError, HarnessError
 
 @dataclass(frozen=True)
 class BankEntry:
-    """One model on one task: outcomes of its attempts (1 verified, 0 not) and its mean cost."""
+    """One model on one task: verdicts of its attempts (1 verified, 0 not) and its mean cost per attempt.
+
+    ``correct`` (same length as ``attempts``, or ``None`` when unknown) is each attempt's hidden
+    correctness; ``verify_cpu_s`` the mean CPU seconds its verification took (``None``: not measured).
+    """
 
     mean_cost: float
     attempts: tuple[int, ...]
+    correct: tuple[int, ...] | None = None
+    verify_cpu_s: float | None = None
 
     @property
     def n(self) -> int:
@@ -34,12 +46,22 @@ class BankEntry:
     def c(self) -> int:
         return sum(self.attempts)
 
+    @property
+    def good(self) -> int:
+        """Verified attempts that are also correct (all verified ones when correctness is unknown)."""
+        if self.correct is None:
+            return self.c
+        return sum(1 for a, k in zip(self.attempts, self.correct, strict=True) if a and k)
+
 
 @dataclass(frozen=True)
 class BankMatrix:
     """A bank as arrays over the tasks every chosen model attempted: what the economics consumes.
 
     ``n``, ``c`` and ``cost`` have shape (tasks, models): attempts, verified attempts, USD per attempt.
+    ``good`` (verified attempts that are also correct) is ``None`` when no entry records correctness
+    (verification is then taken as exact); ``verify_cpu_s`` (mean CPU seconds per verification, ``nan``
+    where not measured) is ``None`` when nothing was measured.
     """
 
     tasks: tuple[str, ...]
@@ -47,6 +69,29 @@ class BankMatrix:
     n: np.ndarray
     c: np.ndarray
     cost: np.ndarray
+    good: np.ndarray | None = None
+    verify_cpu_s: np.ndarray | None = None
+
+    def with_cost(self, cost: np.ndarray) -> BankMatrix:
+        """The same bank with other costs per attempt (e.g. verification added)."""
+        return replace(self, cost=np.asarray(cost, dtype=np.float64))
+
+    def rows(self, idx: np.ndarray) -> BankMatrix:
+        """The bank restricted to the tasks at positions ``idx``."""
+        i = np.asarray(idx, dtype=np.int64)
+
+        def part(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[i]
+
+        return BankMatrix(
+            tuple(self.tasks[k] for k in i),
+            self.models,
+            self.n[i],
+            self.c[i],
+            self.cost[i],
+            part(self.good),
+            part(self.verify_cpu_s),
+        )
 
 
 def exact_mean(costs: Iterable[float]) -> float:
@@ -96,13 +141,19 @@ class Bank:
         shape = (len(ids), len(chosen))
         n = np.zeros(shape, dtype=np.int64)
         c = np.zeros(shape, dtype=np.int64)
+        good = np.zeros(shape, dtype=np.int64)
         cost = np.zeros(shape, dtype=np.float64)
+        cpu = np.full(shape, np.nan)
+        known, timed = False, False
         for j, m in enumerate(chosen):
             col = bank.entries[m]
             for i, t in enumerate(ids):
                 e = col[t]
-                n[i, j], c[i, j], cost[i, j] = e.n, e.c, e.mean_cost
-        return BankMatrix(ids, tuple(chosen), n, c, cost)
+                n[i, j], c[i, j], cost[i, j], good[i, j] = e.n, e.c, e.mean_cost, e.good
+                known |= e.correct is not None
+                if e.verify_cpu_s is not None:
+                    cpu[i, j], timed = e.verify_cpu_s, True
+        return BankMatrix(ids, tuple(chosen), n, c, cost, good if known else None, cpu if timed else None)
 
     # ---- JSONL folders -------------------------------------------------------------------------
 
@@ -115,7 +166,11 @@ class Bank:
             path = out / f"{_safe_filename(model)}.jsonl"
             with path.open("w", encoding="utf-8") as fh:
                 for task_id, e in tasks.items():
-                    row = {"id": task_id, "mean_cost": e.mean_cost, "attempts": list(e.attempts)}
+                    row: dict[str, object] = {"id": task_id, "mean_cost": e.mean_cost, "attempts": list(e.attempts)}
+                    if e.correct is not None:
+                        row["correct"] = list(e.correct)
+                    if e.verify_cpu_s is not None:
+                        row["verify_cpu_s"] = e.verify_cpu_s
                     fh.write(json.dumps(row) + "\n")
             written.append(path)
         return written
@@ -130,6 +185,54 @@ class Bank:
         if not files:
             raise BankFormatError(f"{root}: no <model>.jsonl files in this folder")
         return cls({f.stem: _read_model_file(f) for f in files})
+
+    @classmethod
+    def from_frame(cls, frame: Any) -> Bank:
+        """A bank from a table of attempts (the store's Parquet export): columns ``model``, ``task_id``,
+        ``index``, ``verdict``, ``cost_usd``, and optionally ``correct`` and ``detail`` (JSON text with
+        ``verify_cpu_s``). Error attempts are left out, as the store's banks leave them out."""
+        need = {"model", "task_id", "index", "verdict", "cost_usd"}
+        missing = sorted(need - set(frame.columns))
+        if missing:
+            raise BankFormatError(f"attempts table lacks column(s) {', '.join(missing)}")
+        rows = frame[frame["verdict"] != "error"].sort_values(["model", "task_id", "index"])
+        groups: dict[str, dict[str, list[tuple[int, float, Any, Any]]]] = {}
+        for r in rows.itertuples(index=False):
+            d = getattr(r, "detail", None)
+            cpu = json.loads(d).get("verify_cpu_s") if isinstance(d, str) and d else None
+            ok = getattr(r, "correct", None)
+            ok = None if ok is None or (isinstance(ok, float) and math.isnan(ok)) else int(bool(ok))
+            groups.setdefault(r.model, {}).setdefault(str(r.task_id), []).append(
+                (int(r.verdict == "passed"), float(r.cost_usd), ok, cpu)
+            )
+        return cls({m: {t: entry_of(v) for t, v in tasks.items()} for m, tasks in groups.items()})
+
+    @classmethod
+    def read_parquet(cls, path: str | Path) -> Bank:
+        """A bank from an ``attempts.parquet`` written by ``harness export``."""
+        import pandas as pd  # only Parquet banks need it
+
+        try:
+            return cls.from_frame(pd.read_parquet(path))
+        except (OSError, ValueError) as exc:
+            raise BankFormatError(f"{path}: cannot read it as Parquet ({exc})") from None
+
+
+def entry_of(rows: Iterable[tuple[int, float, int | None, float | None]]) -> BankEntry:
+    """A bank entry from one task's attempts: (verified 0/1, USD, correct 0/1 or None, CPU s or None).
+
+    Correctness is kept only when every attempt has it (else verification is taken as exact); the CPU
+    time is the mean over the attempts that measured it.
+    """
+    rows = list(rows)
+    correct = [k for _, _, k, _ in rows]
+    cpu = [float(s) for *_, s in rows if s is not None]
+    return BankEntry(
+        exact_mean(c for _, c, _, _ in rows),
+        tuple(o for o, *_ in rows),
+        None if any(k is None for k in correct) else tuple(int(k) for k in correct),
+        exact_mean(cpu) if cpu else None,
+    )
 
 
 def _safe_filename(model: str) -> str:
@@ -167,8 +270,23 @@ def _read_model_file(path: Path) -> dict[str, BankEntry]:
         key = str(task_id)
         if key in out:
             raise BankFormatError(f"{where}: task {key!r} appears twice")
-        out[key] = BankEntry(float(cost), tuple(int(a) for a in attempts))
+        out[key] = BankEntry(float(cost), tuple(int(a) for a in attempts), *_optional(row, len(attempts), where))
     return out
+
+
+def _optional(row: dict[str, Any], n: int, where: str) -> tuple[tuple[int, ...] | None, float | None]:
+    """The optional ``correct`` and ``verify_cpu_s`` of a bank line, validated."""
+    correct = row.get("correct")
+    if correct is not None:
+        if not isinstance(correct, list) or any(a not in (0, 1) or isinstance(a, float) for a in correct):
+            raise BankFormatError(f"{where}: 'correct' must be a list of 0/1 outcomes, got {correct!r}")
+        if len(correct) != n:
+            raise BankFormatError(f"{where}: 'correct' has {len(correct)} entries, 'attempts' {n}: one per attempt")
+        correct = tuple(int(a) for a in correct)
+    cpu = row.get("verify_cpu_s")
+    if cpu is not None and not is_cost(cpu):
+        raise BankFormatError(f"{where}: 'verify_cpu_s' must be a finite number of seconds >= 0, got {cpu!r}")
+    return correct, None if cpu is None else float(cpu)
 
 
 def is_cost(x: object) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -91,6 +91,7 @@ class TaskCurves:
     models: tuple[str, ...]
     grid: LogGrid
     survival: np.ndarray
+    good_share: np.ndarray | None = None  # (tasks, models): verified attempts that are correct; None: all
 
     @property
     def budgets(self) -> np.ndarray:
@@ -116,7 +117,12 @@ class TaskCurves:
     def select(self, tasks: np.ndarray | Sequence[int]) -> TaskCurves:
         """The curves of a subset (or a resample, repeats allowed) of the tasks, by position."""
         idx = np.asarray(tasks, dtype=np.int64)
-        return TaskCurves(tuple(self.tasks[i] for i in idx), self.models, self.grid, self.survival[idx])
+        share = None if self.good_share is None else self.good_share[idx]
+        return TaskCurves(tuple(self.tasks[i] for i in idx), self.models, self.grid, self.survival[idx], share)
+
+    def renamed(self, models: Sequence[str]) -> TaskCurves:
+        """The same curves with other model names (matched by position)."""
+        return replace(self, models=tuple(models))
 
     def pass_curves(self, models: Sequence[str | int] | None = None) -> np.ndarray:
         """Provider pass curves ``P_m(b)``: the mean over tasks, shape (models, budgets)."""
@@ -147,7 +153,13 @@ def task_curves(matrix: BankMatrix, grid: LogGrid | np.ndarray | None = None) ->
     k = attempts_bought(g.budgets[None, None, :], cost[..., None], n[..., None])  # (T, M, B)
     table = failure_table(n, c, int(k.max(initial=0)))  # only as many attempts as the largest budget buys
     survival = np.take_along_axis(table, k, axis=-1)
-    return TaskCurves(tuple(matrix.tasks), tuple(matrix.models), g, survival)
+    share = None
+    if matrix.good is not None:
+        good = np.asarray(matrix.good)
+        if np.any(good < 0) or np.any(good > c):
+            raise HarnessError("verified-and-correct counts must satisfy 0 <= good <= c")
+        share = np.where(c > 0, good / np.maximum(c, 1), 1.0)
+    return TaskCurves(tuple(matrix.tasks), tuple(matrix.models), g, survival, share)
 
 
 def price_curve(pass_rate: np.ndarray, spend: np.ndarray, targets: np.ndarray, chunk: int = 2048) -> np.ndarray:

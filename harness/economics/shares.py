@@ -65,6 +65,22 @@ def revenue_shares(
 ) -> Shares:
     """Shares of the market price among ``providers``, the ``cascade`` models and the arbitrageur's profit."""
     u = np.asarray(targets, dtype=np.float64)
+    casc = [curves.models[i] for i in curves.index(cascade)]
+    cc = cascade_curves(curves, casc, np.asarray(thresholds, dtype=np.float64)[None, :], by_model=True)
+    return shares_at(curves, providers, casc, cascade_prices(cc, u)[0], spend_at_rates(cc, u)[0], u)
+
+
+def shares_at(
+    curves: TaskCurves,
+    providers: Sequence[str],
+    cascade: Sequence[str],
+    arbitrageur: np.ndarray,
+    spend: np.ndarray,
+    targets: np.ndarray,
+) -> Shares:
+    """Shares given the arbitrageur's price (targets,) and spend per cascade model (models, targets) at
+    each target: from one allocation, or from a different allocation per target (the per-rate envelope)."""
+    u = np.asarray(targets, dtype=np.float64)
     prov = [curves.models[i] for i in curves.index(providers)]
     casc = [curves.models[i] for i in curves.index(cascade)]
     if not prov:
@@ -72,9 +88,7 @@ def revenue_shares(
     prices = provider_prices(curves, u, prov)
     C = prices.min(axis=0)
     cheapest = np.argmin(prices, axis=0)
-    cc = cascade_curves(curves, casc, np.asarray(thresholds, dtype=np.float64)[None, :], by_model=True)
-    Cq = cascade_prices(cc, u)[0]
-    spend = spend_at_rates(cc, u)[0]
+    Cq = np.asarray(arbitrageur, dtype=np.float64)
     names = tuple(dict.fromkeys(prov + casc)) + (PROFIT,)
     reach = np.isfinite(C)
     without = np.zeros((len(names), u.size))

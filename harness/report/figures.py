@@ -1,4 +1,14 @@
-"""The figures of ``harness analyze --out DIR`` (PNG), one function per figure, drawn with matplotlib (Agg)."""
+"""The figures of ``harness analyze --out DIR`` (PNG), sized and lettered for a paper's column width.
+
+``market.png`` is the paper's three-panel market figure (7 in wide: two columns): (a) the price of each
+provider and of the arbitrageur against the solve rate on a log price axis, (b) revenue shares with
+arbitrage (stacked) and without it (the strip on top: the cheapest provider takes all), (c) the margin of
+the best single allocation, the per-rate envelope and the oracle bound. Each panel is also written alone
+(``prices.png``, ``shares.png``, ``margins.png``, one column wide), by the same drawing function.
+Conventions: each model keeps its colour in every panel; the arbitrageur is a wide translucent band
+*under* the providers, so a provider whose price it matches stays visible; a solve rate a curve cannot
+reach is a gap, never a spike; margins of 0 sit above the x axis (the axis starts below 0).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +20,24 @@ from typing import Any
 import numpy as np
 
 from harness.economics.analysis import Analysis
+from harness.economics.shares import PROFIT
 from harness.report import tables
 
-RATE_AXIS = "target solve rate (fraction of tasks solved)"
+RATE_AXIS = "target solve rate"
+STYLE = {
+    "font.size": 7.5,
+    "axes.titlesize": 8,
+    "axes.labelsize": 7.5,
+    "legend.fontsize": 6.5,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "lines.linewidth": 1.2,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+}
+COLUMN = 3.4  # inches: one column of a two-column paper
+WIDE = 7.0
 
 
 def _plt() -> Any:
@@ -24,67 +49,137 @@ def _plt() -> Any:
     return plt
 
 
-def _cascade_label(a: Analysis) -> str:
+def _gap(y: np.ndarray) -> np.ndarray:
+    """Non-finite values as NaN, so matplotlib leaves a gap there."""
+    y = np.asarray(y, dtype=np.float64)
+    return np.where(np.isfinite(y), y, np.nan)
+
+
+def colors(a: Analysis) -> dict[str, str]:
+    """One colour per model, the same in every panel; the arbitrageur's profit is black."""
+    out = {m: f"C{k % 10}" for k, m in enumerate(a.curves.models)}
+    out[PROFIT] = "0.15"
+    return out
+
+
+def log_ticks(ax: Any) -> None:
+    """Label minor ticks too when a log axis spans too little for its decades to show (< 3 labels)."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    lo, hi = ax.get_ylim()
+    if lo > 0 and math.log10(hi / lo) < 2:
+        ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(3, 1)))
+
+
+def _stages(a: Analysis) -> str:
+    """The best single allocation in words (dollar signs escaped: matplotlib reads $...$ as maths)."""
     label = tables.labels_for(a)
-    stages = [
-        f"{label[m]} {'(rest)' if not math.isfinite(t) else f'≤ ${t:.3g}'}"
+    dollar = "\\$"
+    parts = [
+        f"{label[m]} " + ("rest" if not math.isfinite(t) else f"{dollar}{t:.3g}")
         for m, t in zip(a.cascade, a.search.thresholds, strict=True)
         if t > 0
     ]
-    return "cascade: " + "\n  → ".join(stages)
+    return " → ".join(parts)
 
 
-def prices_figure(a: Analysis, plt: Any) -> Any:
-    label = tables.labels_for(a)
+def _legend_below(ax: Any, ncol: int = 2) -> None:
+    """The legend under the axes, where it cannot cover data."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=ncol, handlelength=1.8)
+
+
+def prices_panel(a: Analysis, ax: Any) -> None:
+    """(a) price of a solve rate: providers, the arbitrageur underneath, the oracle bound."""
+    label, color = tables.labels_for(a), colors(a)
     u = a.targets
-    fig, ax = plt.subplots(figsize=(6, 4))
+    arb = "arbitrageur (per-rate)" if a.options.per_rate else "arbitrageur"
+    ax.plot(u, _gap(a.arbitrageur), color="0.1", lw=4.0, alpha=0.28, solid_capstyle="butt", label=arb, zorder=2)
     for j, p in enumerate(a.providers):
-        ax.plot(u, a.provider_prices[j], label=label[p])
-    ax.plot(u, a.arbitrageur, "k--", lw=2, label=f"arbitrageur, {_cascade_label(a)}")
-    ax.plot(u, a.oracle, ":", color="grey", label="oracle bound (outcomes known)")
+        ax.plot(u, _gap(a.provider_prices[j]), color=color[p], label=label[p], zorder=3)
+    ax.plot(u, _gap(a.oracle), ":", color="0.45", label="oracle bound", zorder=3)
     ax.set_yscale("log")
     ax.set_xlabel(RATE_AXIS)
-    ax.set_ylabel("expected cost per task (USD, log scale)")
-    ax.set_title(f"Price of a solve rate ({len(a.curves.tasks)} tasks)")
-    ax.legend(fontsize=7)
-    return fig
+    ax.set_ylabel("price per task (USD)")
+    ax.set_title("(a) price of a solve rate", loc="left")
+    log_ticks(ax)
 
 
-def margins_figure(a: Analysis, plt: Any) -> Any:
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(a.targets, a.margins, lw=2, label=_cascade_label(a))
-    ax.plot(a.targets, a.oracle_margins, ":", color="grey", label="oracle bound (outcomes known)")
+def shares_panel(a: Analysis, ax: Any) -> None:
+    """(b) revenue shares: stacked with arbitrage; the strip on top is who takes all without it."""
+    label, color = tables.labels_for(a), colors(a)
+    label[PROFIT] = "arbitrageur's profit"
+    u, s = a.targets, a.shares
+    with_ = np.nan_to_num(s.with_arbitrage)
+    ax.stackplot(u, with_, colors=[color[n] for n in s.names], labels=[label[n] for n in s.names], alpha=0.85, lw=0)
+    for k, n in enumerate(s.names):
+        alone = np.nan_to_num(s.without[k]) > 0.5
+        if alone.any():
+            ax.fill_between(u, 1.04, 1.12, where=alone, color=color[n], lw=0, step="mid")
+    ax.text(u[0], 1.13, "without arbitrage", fontsize=6, va="bottom")
+    ax.set_ylim(0, 1.2)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xlabel(RATE_AXIS)
-    ax.set_ylabel("net margin (fraction of market price)")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"Arbitrage margin ({len(a.curves.tasks)} tasks)")
-    ax.legend(fontsize=7)
-    return fig
+    ax.set_ylabel("share of the market price")
+    ax.set_title("(b) revenue shares with arbitrage", loc="left")
 
 
-def shares_figure(a: Analysis, plt: Any) -> Any:
-    label = tables.labels_for(a)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    sh = np.nan_to_num(a.shares.with_arbitrage)
-    ax.stackplot(a.targets, sh, labels=[label[n] for n in a.shares.names])
+def margins_panel(a: Analysis, ax: Any) -> None:
+    """(c) margin: best single allocation, per-rate envelope, oracle bound; 0 drawn above the x axis."""
+    u = a.targets
+    ax.axhline(0.0, color="0.8", lw=0.6, zorder=1)
+    ax.plot(u, _gap(a.search.best_margins), color="0.1", lw=2.2, alpha=0.45, label="best single allocation", zorder=3)
+    if a.search.envelope is not None:
+        ax.plot(u, _gap(a.search.envelope), "--", color="0.1", lw=1.0, label="per-rate envelope", zorder=4)
+    ax.plot(u, _gap(a.oracle_margins), ":", color="0.45", label="oracle bound", zorder=3)
+    ax.set_ylim(-0.04, 1.0)
     ax.set_xlabel(RATE_AXIS)
-    ax.set_ylabel("share of consumer spend (market price)")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"Revenue shares with arbitrage ({len(a.curves.tasks)} tasks)")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.set_ylabel("net margin")
+    ax.set_title("(c) arbitrage margin", loc="left")
+
+
+def market_figure(a: Analysis, plt: Any) -> Any:
+    """The three panels side by side, one legend below them (models keep their colours throughout)."""
+    fig, axes = plt.subplots(1, 3, figsize=(WIDE, 2.5))
+    for ax, panel in zip(axes, (prices_panel, shares_panel, margins_panel), strict=True):
+        panel(a, ax)
+    handles, labels = axes[0].get_legend_handles_labels()
+    h2, l2 = axes[1].get_legend_handles_labels()
+    h3, l3 = axes[2].get_legend_handles_labels()
+    keep = [(h, x) for h, x in zip(h2, l2, strict=True) if x == "arbitrageur's profit"]
+    keep += [(h, x) for h, x in zip(h3, l3, strict=True) if x != "oracle bound"]
+    handles += [h for h, _ in keep]
+    labels += [x for _, x in keep]
+    fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), bbox_to_anchor=(0.5, -0.02))
+    fig.suptitle(f"{len(a.curves.tasks)} tasks; best single allocation: {_stages(a)}", fontsize=7)
+    fig.tight_layout(rect=(0, 0.06 + 0.045 * math.ceil(len(labels) / 5), 1, 1))
     return fig
+
+
+def _single(panel: Callable[[Analysis, Any], None]) -> Callable[[Analysis, Any], Any]:
+    def draw(a: Analysis, plt: Any) -> Any:
+        fig, ax = plt.subplots(figsize=(COLUMN, 3.2))
+        panel(a, ax)
+        _legend_below(ax)
+        return fig
+
+    return draw
 
 
 def competition_figure(a: Analysis, plt: Any) -> Any:
-    fig, ax = plt.subplots(figsize=(6, 4))
+    """The consumer price by undercutting round, as a share of the providers' price (linear axis)."""
+    fig, ax = plt.subplots(figsize=(COLUMN, 2.6))
     path = a.at(a.competition.price)
-    for k, r in enumerate(a.report_rates):
-        ax.plot(np.arange(path.shape[0]), path[:, k], label=f"target solve rate {r:.2f}")
-    ax.set_yscale("log")
+    start = path[0]
+    n = len(a.report_rates)
+    for k, r in enumerate(a.report_rates):  # wider lines first: rates whose prices coincide stay visible
+        if np.isfinite(start[k]) and start[k] > 0:
+            lw = 1.0 + 2.0 * (n - 1 - k) / max(n - 1, 1)
+            ax.plot(np.arange(path.shape[0]), path[:, k] / start[k], lw=lw, alpha=0.8, label=f"u = {r:.2f}")
+    ax.set_ylim(0, 1.05)
     ax.set_xlabel("undercutting round")
-    ax.set_ylabel("consumer price per task (USD, log scale)")
-    ax.set_title(f"Competition between {a.options.competitors} arbitrageurs (undercut {a.options.undercut:g})")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("consumer price / market price")
+    ax.set_title(f"{a.options.competitors} arbitrageurs, undercut {a.options.undercut:g}", loc="left")
+    _legend_below(ax, ncol=3)
     return fig
 
 
@@ -92,21 +187,23 @@ def entry_figure(a: Analysis, plt: Any) -> Any:
     ch = a.entry
     assert ch is not None
     names = tables.entry_names(ch)
-    lab = tables.labels_for(a)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+    lab, color = tables.labels_for(a), colors(a)
+    lab[PROFIT] = "arbitrageur's profit"
+    fig, axes = plt.subplots(1, 2, figsize=(WIDE, 2.6), sharey=True)
     for ax, arb in zip(axes, (False, True), strict=True):
-        for k, n in enumerate(names):
-            color = f"C{k}"
+        for n in names:
             name = lab[n] + (" (entrant)" if n == a.options.entrant else "")
             if n != a.options.entrant:
-                ax.plot(a.targets, tables._share(ch.shares_before, n, arb), "--", color=color, label=f"{name}, before")
-            ax.plot(a.targets, tables._share(ch.shares_after, n, arb), "-", color=color, label=f"{name}, after entry")
+                ax.plot(
+                    a.targets, tables._share(ch.shares_before, n, arb), "--", color=color[n], label=f"{name}, before"
+                )
+            ax.plot(a.targets, tables._share(ch.shares_after, n, arb), "-", color=color[n], label=f"{name}, after")
         ax.set_xlabel(RATE_AXIS)
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title("with arbitrage" if arb else "without arbitrage (cheapest provider takes all)", fontsize=9)
-    axes[0].set_ylabel("revenue share (fraction of market price)")
-    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
-    fig.suptitle(f"Market entry of {lab[str(a.options.entrant)]}: revenue shares ({len(a.curves.tasks)} tasks)")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_title("with arbitrage" if arb else "without arbitrage (cheapest provider takes all)", loc="left")
+    axes[0].set_ylabel("revenue share")
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(f"Market entry of {lab[str(a.options.entrant)]} ({len(a.curves.tasks)} tasks)", fontsize=8)
     return fig
 
 
@@ -114,50 +211,82 @@ def gatekeeping_figure(a: Analysis, plt: Any) -> Any:
     ch = a.gatekept
     assert ch is not None
     g = tables.labels_for(a)[str(a.options.gatekeep)]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(WIDE, 2.6))
     for side, res, s, color, lw in (
-        ("open market", ch.before, ch.shares_before, "C0", 3.0),
-        (f"{g} withheld", ch.after, ch.shares_after, "C3", 1.3),
+        ("open market", ch.before, ch.shares_before, "C0", 2.4),
+        (f"{g} withheld", ch.after, ch.shares_after, "C3", 1.1),
     ):
-        ax.plot(a.targets, s.market, "-", color=color, lw=lw, label=f"market price, {side}")
-        ax.plot(a.targets, s.arbitrageur, "--", color=color, lw=lw, label=f"arbitrageur's cost, {side}")
-        bx.plot(a.targets, res.best_margins, "-", color=color, lw=lw, label=side)
+        ax.plot(a.targets, _gap(s.market), "-", color=color, lw=lw, label=f"market, {side}")
+        ax.plot(a.targets, _gap(s.arbitrageur), "--", color=color, lw=lw, label=f"arbitrageur, {side}")
+        bx.plot(a.targets, _gap(res.best_margins), "-", color=color, lw=lw, label=side)
     ax.set_yscale("log")
     ax.set_xlabel(RATE_AXIS)
-    ax.set_ylabel("expected cost per task (USD, log scale)")
-    ax.set_title("prices", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_ylabel("price per task (USD)")
+    ax.set_title("prices", loc="left")
+    log_ticks(ax)
+    ax.legend(loc="upper left")
+    bx.axhline(0.0, color="0.8", lw=0.6)
     bx.set_xlabel(RATE_AXIS)
-    bx.set_ylabel("net margin (fraction of market price)")
-    bx.set_ylim(0, 1)
-    bx.set_title("arbitrage margin", fontsize=9)
-    bx.legend(fontsize=7)
-    fig.suptitle(f"Gatekeeping: {g} not sold, the arbitrageur runs its own ({len(a.curves.tasks)} tasks)")
+    bx.set_ylabel("net margin")
+    bx.set_ylim(-0.04, 1)
+    bx.set_title("arbitrage margin", loc="left")
+    bx.legend(loc="upper left")
+    fig.suptitle(f"Gatekeeping: {g} not sold, the arbitrageur runs its own ({len(a.curves.tasks)} tasks)", fontsize=8)
     return fig
 
 
 def robust_figure(a: Analysis, plt: Any) -> Any:
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for r in a.robust:
-        mean, p5, p95 = r.margin_band()
-        name = "fit on full curves" if r.fit_budget is None else f"fit budget ${r.fit_budget:g} per source"
-        (line,) = ax.plot(r.targets, mean, label=f"{name} (mean, 5-95% band)")
-        ax.fill_between(r.targets, p5, p95, color=line.get_color(), alpha=0.2)
-    ax.plot(a.robust[0].targets, a.robust[0].best_margins, "k--", label="held-out in-domain optimum")
-    ax.set_xlabel(RATE_AXIS)
-    ax.set_ylabel("held-out net margin (fraction of market price)")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"Robust fit ({a.robust[0].objective.size} bootstraps): fitted on\n{a.robust_label}", fontsize=9)
-    ax.legend(fontsize=7)
+    """Held-out mean margin against the fit budget (5-95% band), one panel per fit/eval pair."""
+    pairs = list(dict.fromkeys(r.label for r in a.robust))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(min(WIDE, COLUMN * len(pairs)), 2.7), squeeze=False)
+    for ax, pair in zip(axes[0], pairs, strict=True):
+        rs = [r for r in a.robust if r.label == pair]
+        finite = sorted((r for r in rs if r.fit_budget is not None), key=lambda r: r.fit_budget)
+        if finite:
+            x = np.array([r.fit_budget for r in finite])
+            band = np.array([r.band for r in finite])
+            ax.fill_between(x, band[:, 0], band[:, 1], color="C0", alpha=0.25, lw=0, label="5-95% band")
+            ax.plot(x, [r.mean for r in finite], "o-", color="C0", ms=3, label="held-out mean margin")
+            ax.set_xscale("log")
+        for r in rs:
+            if r.fit_budget is None:
+                ax.axhline(r.mean, color="C2", lw=1.0, label="fit on full curves")
+        ax.axhline(rs[0].best_in_domain, color="0.3", ls="--", lw=0.9, label="best in domain")
+        ax.axhline(0.0, color="0.8", lw=0.6)
+        top = max([rs[0].best_in_domain, *(r.band[1] for r in rs)])
+        ax.set_ylim(-0.02, max(0.1, top * 1.25))
+        ax.set_xlabel("fit budget per source (USD)")
+        ax.set_ylabel("held-out mean margin")
+        ax.set_title(_wrap(pair), loc="left", fontsize=6.5)
+        ax.legend(loc="lower right")
+    n = a.robust[0].objective.size
+    fig.suptitle(f"Robust fits ({n} bootstraps; held-out rates {_rates(a)})", fontsize=7.5)
     return fig
+
+
+def _rates(a: Analysis) -> str:
+    r = a.robust[0]
+    return f"{r.targets[0]:.2f}-{r.targets[-1]:.2f}"
+
+
+def _wrap(text: str, width: int = 48) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + len(w) + 1 > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    return "\n".join([*lines, line])
 
 
 def figures_for(a: Analysis) -> dict[str, Callable[[Analysis, Any], Any]]:
     """The figures this analysis has, by file name."""
     out: dict[str, Callable[[Analysis, Any], Any]] = {
-        "prices.png": prices_figure,
-        "margins.png": margins_figure,
-        "shares.png": shares_figure,
+        "market.png": market_figure,
+        "prices.png": _single(prices_panel),
+        "shares.png": _single(shares_panel),
+        "margins.png": _single(margins_panel),
         "competition.png": competition_figure,
     }
     if a.entry is not None:
@@ -170,14 +299,16 @@ def figures_for(a: Analysis) -> dict[str, Callable[[Analysis, Any], Any]]:
 
 
 def write_figures(a: Analysis, out: Path) -> list[Path]:
-    """Every figure of the analysis as PNG into ``out``; returns the files written."""
+    """Every figure of the analysis as PNG (300 dpi) into ``out``; returns the files written."""
     plt = _plt()
     files = []
-    for name, draw in figures_for(a).items():
-        fig = draw(a, plt)
-        fig.tight_layout()
-        path = out / name
-        fig.savefig(path, dpi=150)
-        plt.close(fig)
-        files.append(path)
+    with plt.rc_context(STYLE):
+        for name, draw in figures_for(a).items():
+            fig = draw(a, plt)
+            if name != "market.png":
+                fig.tight_layout()
+            path = out / name
+            fig.savefig(path, dpi=300, bbox_inches="tight")
+            plt.close(fig)
+            files.append(path)
     return files

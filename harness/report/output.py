@@ -22,6 +22,12 @@ def csv_tables(a: Analysis) -> list[Table]:
         tables.spend_table(a),
         tables.competition_table(a),
     ]
+    if a.options.per_rate:
+        out.append(tables.per_rate_table(a))
+    if a.verification is not None:
+        out.append(tables.verification_table(a))
+    if a.costly is not None:
+        out.append(tables.verification_cost_table(a))
     if a.robust:
         out += [tables.robust_table(a), tables.robust_band_table(a)]
     if a.entry is not None:

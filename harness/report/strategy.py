@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from harness.economics.analysis import AnalysisOptions
 from harness.economics.search import SearchResult
 from harness.report.format import display_names
-from harness.report.summary import REST_NOTE, thresholds
+from harness.report.summary import REST_NOTE, degenerate_note, thresholds
 
 
 def stages(models: list[str], values: Any, budget: float) -> list[list[Any]]:
@@ -25,13 +27,19 @@ def stages(models: list[str], values: Any, budget: float) -> list[list[Any]]:
 
 
 def strategy_json(
-    res: SearchResult, opts: AnalysisOptions, sources: list[str], split: str | None, fit_budget: float | None
+    res: SearchResult,
+    opts: AnalysisOptions,
+    sources: list[str],
+    split: str | None,
+    fit_budget: float | None,
+    seen: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The strategy document ``harness fit`` writes and prints."""
+    """The strategy document ``harness fit`` writes and prints (``seen``: per source, tasks and USD observed)."""
     order = list(res.models)
-    return {
+    staged = stages(order, res.thresholds, opts.budget_hi)
+    out: dict[str, Any] = {
         "strategy": "cascade",
-        "stages": stages(order, res.thresholds, opts.budget_hi),
+        "stages": staged,
         "thresholds_usd": thresholds(res.thresholds),
         "thresholds_note": REST_NOTE,
         "models": order,
@@ -42,7 +50,15 @@ def strategy_json(
         "split": split,
         "fit_budget_usd": fit_budget,
         "per_task_budget_usd": opts.budget_hi,
+        "degenerate": len(staged) < len(order),
     }
+    if seen is not None:
+        out["observed_tasks"] = [int(x) for x in seen[:, 0]]
+        out["fit_spend_usd"] = [float(x) for x in seen[:, 1]]
+    if out["degenerate"]:
+        idle = [m for m in order if m not in {s[0] for s in staged}]
+        out["degenerate_note"] = degenerate_note(idle, order)
+    return out
 
 
 def strategy_lines(data: dict[str, Any], sources: int) -> list[str]:
@@ -50,4 +66,6 @@ def strategy_lines(data: dict[str, Any], sources: int) -> list[str]:
     label = display_names(data["models"])
     lines = [f"{label[m]}: up to ${usd:.4g} per task" for m, usd in data["stages"]]
     lines.append(f"worst-case mean margin across {sources} source(s): {data['worst_case_mean_margin']:.3f}")
+    if data.get("degenerate_note"):
+        lines.append(data["degenerate_note"])
     return lines

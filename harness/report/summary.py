@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from harness.economics.analysis import Analysis
+from harness.economics.search import mean_margin
 from harness.report import tables
-from harness.report.format import fmt_threshold
+from harness.report.format import display_names, fmt_threshold
 
 REST_NOTE = "a null threshold is the rest of the per-task budget"
 
@@ -37,14 +38,45 @@ def headline(a: Analysis) -> dict[str, Any]:
         "thresholds_usd": thresholds(a.search.thresholds),
         "thresholds_note": REST_NOTE,
         "allocations_searched": int(a.search.allocations.shape[0]),
-        "mean_margin": float(a.search.mean_margin),
+        "per_rate": a.options.per_rate,
+        "mean_margin": a.mean_margin,
         "max_margin": best,
         "max_margin_at": where,
         "oracle_mean_margin": float(np.nanmean(a.oracle_margins)) if np.isfinite(a.oracle_margins).any() else None,
+        "refund": a.options.refund,
     }
+    if a.options.per_rate:
+        out["best_single"] = {
+            "thresholds_usd": thresholds(a.search.thresholds),
+            "mean_margin": a.search.mean_margin,
+        }
+    if a.grid is not None and a.options.allocations is None:
+        g = a.grid
+        if len(a.cascade) == 2:
+            out["threshold_grid_usd"] = [g.lo, g.hi, g.points]
+        else:
+            out["threshold_values_usd"] = [g.values_lo, g.values_hi, g.values]
+            out["threshold_grid"] = g.kind
+        if g.note:
+            out["threshold_grid_note"] = g.note
+    if a.options.allocations is not None:
+        out["threshold_grid_note"] = "allocations given explicitly (--allocations)"
     if not math.isfinite(where):
         out["max_margin_note"] = "no target solve rate has a positive margin"
+    if a.degenerate:
+        out["degenerate_note"] = degenerate_note(a.degenerate, a.cascade)
     return out
+
+
+def degenerate_note(idle: list[str], cascade: tuple[str, ...] | list[str]) -> str:
+    """Why a strategy is fewer models than its cascade."""
+    label = display_names(cascade)
+    used = [label[m] for m in cascade if m not in idle]
+    kind = "the single model " if len(used) == 1 else ""
+    return (
+        f"the strategy gives no money to {', '.join(label[m] for m in idle)}: it is {kind}{', '.join(used)} "
+        "(no allocation using the others earns more)"
+    )
 
 
 def headline_lines(a: Analysis) -> list[str]:
@@ -58,15 +90,24 @@ def headline_lines(a: Analysis) -> list[str]:
             f"budget grid extended down to ${b0:.3g} ({a.curves.budgets.size} points) so that it starts below "
             "the cheapest attempt"
         )
+    if "threshold_grid_note" in h:
+        lines.append(h["threshold_grid_note"])
     thr = ", ".join(f"{label[m]}: {fmt_threshold(x)}" for m, x in zip(a.cascade, a.search.thresholds, strict=True))
     lines.append(f"market: {', '.join(label[p] for p in a.providers)}")
     lines.append(f"cascade thresholds per task: {thr} (best of {h['allocations_searched']} allocations)")
+    if "degenerate_note" in h:
+        lines.append(h["degenerate_note"])
     where = f"{h['max_margin_at']:.3f}" if math.isfinite(h["max_margin_at"]) else "no rate"
     oracle = "-" if h["oracle_mean_margin"] is None else f"{h['oracle_mean_margin']:.3f}"
+    what = "per-rate envelope: mean margin" if a.options.per_rate else "mean margin"
     lines.append(
-        f"mean margin {h['mean_margin']:.3f} over solve rates {a.targets[0]:.3f}-{a.targets[-1]:.3f}; "
+        f"{what} {h['mean_margin']:.3f} over solve rates {a.targets[0]:.3f}-{a.targets[-1]:.3f}; "
         f"max {h['max_margin']:.3f} at {where}; oracle mean {oracle}"
     )
+    if a.options.per_rate:
+        lines.append(f"best single allocation (above): mean margin {a.search.mean_margin:.3f}")
+    if a.options.refund != "none":
+        lines.append(f"margins count wrong sales as refunded ({a.options.refund} refund, {a.options.pricing})")
     return lines
 
 
@@ -105,6 +146,34 @@ def gatekeeping_json(a: Analysis) -> dict[str, Any]:
     }
 
 
+def verification_json(a: Analysis) -> dict[str, Any]:
+    """The imperfect-verification part of ``--json``: sold against correct, margins under both refunds."""
+    v = a.verification
+    assert v is not None
+    return {
+        "refund": a.options.refund,
+        "pricing": a.options.pricing,
+        "mean_margin_no_refund": v.mean_none,
+        "mean_margin_full_refund": v.mean_full,
+        "rates": tables.verification_table(a, a.report_rates).records(),
+    }
+
+
+def verification_cost_json(a: Analysis) -> dict[str, Any]:
+    """The costly-verification part of ``--json``: margins without and with paying for each check."""
+    cv = a.costly
+    assert cv is not None
+    return {
+        "source": cv.source,
+        "usd_per_attempt": dict(zip(a.cascade, (float(x) for x in cv.per_attempt), strict=True)),
+        "mean_margin_without": a.mean_margin,
+        "mean_margin_with": cv.mean_margin,
+        "mean_margin_same_strategy": float(mean_margin(cv.same_strategy)),
+        "thresholds_with_usd": thresholds(cv.search.thresholds),
+        "rates": tables.verification_cost_table(a, a.report_rates).records(),
+    }
+
+
 def analysis_json(a: Analysis) -> dict[str, Any]:
     """The ``--json`` document of ``harness analyze``."""
     out = {
@@ -113,6 +182,12 @@ def analysis_json(a: Analysis) -> dict[str, Any]:
         "rates": tables.prices_table(a, a.report_rates).records(),
         "shares": tables.shares_table(a, a.report_rates).records(),
     }
+    if a.options.per_rate:
+        out["per_rate_allocations"] = tables.per_rate_table(a).records()
+    if a.verification is not None:
+        out["verification"] = verification_json(a)
+    if a.costly is not None:
+        out["verification_cost"] = verification_cost_json(a)
     if a.entry is not None:
         out["entry"] = entry_json(a)
     if a.gatekept is not None:

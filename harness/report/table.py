@@ -23,6 +23,7 @@ _SHOW: dict[str, Callable[[Any], str]] = {
     "model": lambda v: "" if v is None else str(v),
     "int": lambda v: "-" if v is None else f"{int(v)}",
     "usd": fmt_usd,
+    "threshold": lambda v: "rest" if v is not None and not math.isfinite(float(v)) else fmt_usd(v),
     "frac": lambda v: fmt_frac(v, 3),
     "rate": lambda v: fmt_frac(v, 3),
     "budget": lambda v: "full" if v is None else fmt_usd(v, dollar=True),
@@ -34,7 +35,8 @@ _SHOW: dict[str, Callable[[Any], str]] = {
 class Column:
     """A column: ``key`` (JSON key and CSV header), ``label`` (terminal header), ``kind`` (how to show it).
 
-    Kinds: ``text``, ``model`` (a model name, shortened on the terminal), ``int``, ``usd``, ``frac`` (a
+    Kinds: ``text``, ``model`` (a model name, shortened on the terminal), ``int``, ``usd``, ``threshold``
+    (USD, ``inf`` = the rest of the budget), ``frac`` (a
     fraction such as a margin or share), ``rate`` (a solve rate), ``budget`` (USD, ``None`` = full), ``count``.
     ``terminal=False`` keeps a column out of the terminal table (CSV and JSON still carry it).
     """
@@ -87,12 +89,10 @@ class Table:
         shown = [(i, c) for i, c in enumerate(self.columns) if c.terminal]
         t = RichTable(title=self.title, caption=self.caption or None)
         names = names or {}
-        for i, c in shown:
-            if c.kind in ("text", "model"):  # names are never cut short
-                width = max((len(names.get(r[i], str(r[i]))) for r in self.rows if r[i] is not None), default=0)
-                t.add_column(c.label or c.key, justify="left", no_wrap=True, min_width=min(width, 60))
-            else:
-                t.add_column(c.label or c.key, justify="right", overflow="fold")
+        for _, c in shown:
+            label = names.get(c.label, c.label) or c.key
+            # values fold onto a second line rather than being cut short on a narrow terminal
+            t.add_column(label, justify="left" if c.kind in ("text", "model") else "right", overflow="fold")
         for k, r in enumerate(self.rows):
             cells = []
             for i, c in shown:

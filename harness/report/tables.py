@@ -39,6 +39,9 @@ def models_table(a: Analysis) -> Table:
         Column("usd_per_attempt", "USD/attempt", "usd"),
     )
     rows = [(m.name, m.tasks, m.attempts, m.pass_at_1, m.coverage, m.mean_cost) for m in a.models]
+    if a.verification is not None:  # the bank records hidden correctness
+        cols += (Column("correct_at_1", "correct@1"),)
+        rows = [(*r, m.correct_at_1) for r, m in zip(rows, a.models, strict=True)]
     return table_of("models", f"Providers ({len(a.curves.tasks)} common tasks)", cols, rows)
 
 
@@ -101,7 +104,7 @@ def prices_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
 
 def search_table(a: Analysis) -> Table:
     """Every allocation searched and its mean margin (``inf`` threshold: the rest of the budget)."""
-    cols = (*(Column(f"threshold_{m}", m, "usd") for m in a.cascade), Column("mean_margin", "mean margin"))
+    cols = (*(Column(f"threshold_{m}", m, "threshold") for m in a.cascade), Column("mean_margin", "mean margin"))
     rows = [(*row, obj) for row, obj in zip(a.search.allocations, a.search.objective, strict=True)]
     return table_of("search", "Allocations searched", cols, rows)
 
@@ -150,10 +153,10 @@ def competition_table(a: Analysis) -> Table:
 
 
 def robust_table(a: Analysis) -> Table:
-    """One row per fit budget: held-out mean margin, its bootstrap band, the in-domain best, tasks observed."""
+    """One row per fit/eval pair and fit budget: held-out mean margin, its bootstrap band, the in-domain
+    best, tasks observed and dollars spent observing, fits that reached no target."""
     cols = (
-        Column("fit_on", "fitted on", "text", terminal=False),
-        Column("split", "split", "text", terminal=False),
+        Column("fit_on", "fitted on", "text"),
         Column("fit_budget_usd", "fit budget", "budget"),
         Column("bootstraps", "bootstraps", "int", terminal=False),
         Column("held_out_mean_margin", "held-out mean margin"),
@@ -161,26 +164,34 @@ def robust_table(a: Analysis) -> Table:
         Column("band_95", "95%"),
         Column("best_in_domain", "best in domain"),
         Column("mean_observed_tasks", "tasks observed", "count"),
+        Column("mean_fit_spend_usd", "USD observed", "usd", terminal=False),
+        Column("failed_fits", "no target", "int"),
+        Column("eval_rates", "held-out rates", "text", terminal=False),
     )
     rows = [
         (
-            a.robust_label,
-            a.options.split,
+            r.label,
             r.fit_budget,
             int(r.objective.size),
             r.mean,
             *r.band,
             r.best_in_domain,
             float(r.observed_tasks.mean()),
+            float(r.fit_spend.sum(axis=1).mean()) if r.fit_spend.size else 0.0,
+            r.failures,
+            f"{r.targets[0]:.3f}-{r.targets[-1]:.3f}",
         )
         for r in a.robust
     ]
-    return table_of("robust", f"Robust fit on {a.robust_label}", cols, rows)
+    caption = "no target: bootstraps whose fit reached none of its target rates (no strategy, margin 0)"
+    return table_of("robust", "Robust fits (held-out mean margin over bootstraps)", cols, rows, caption=caption)
 
 
 def robust_band_table(a: Analysis) -> Table:
-    """Per fit budget and solve rate: the held-out margin's bootstrap mean and 5th/95th percentiles."""
+    """Per fit/eval pair, fit budget and solve rate: the held-out margin's bootstrap mean and 5th/95th
+    percentiles."""
     cols = (
+        Column("fit_on", "fitted on", "text"),
         Column("fit_budget_usd", "fit budget", "budget"),
         Column("solve_rate", "solve rate", "rate"),
         Column("mean_margin", "mean margin"),
@@ -190,8 +201,73 @@ def robust_band_table(a: Analysis) -> Table:
     rows = []
     for r in a.robust:
         mean, p5, p95 = r.margin_band()
-        rows += [(r.fit_budget, float(u), mean[i], p5[i], p95[i]) for i, u in enumerate(r.targets)]
+        rows += [(r.label, r.fit_budget, float(u), mean[i], p5[i], p95[i]) for i, u in enumerate(r.targets)]
     return table_of("robust_band", "Held-out margin by solve rate", cols, rows)
+
+
+def per_rate_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
+    """Per solve rate: the envelope's allocation, its margin and price, and the best single allocation's."""
+    idx, labels = pick(a, rates)
+    choice = a.choice if a.choice is not None else np.full(a.targets.size, a.search.best)
+    cols = (
+        Column("solve_rate", "solve rate", "rate"),
+        *(Column(f"threshold_{m}", m, "threshold") for m in a.cascade),
+        Column("margin", "margin"),
+        Column("arbitrageur_price", "arbitrageur", "usd"),
+        Column("single_allocation_margin", "single best"),
+    )
+    rows = [
+        (float(r), *a.search.allocations[choice[i]], a.margins[i], a.arbitrageur[i], a.search.best_margins[i])
+        for i, r in zip(idx, labels, strict=True)
+    ]
+    return table_of(
+        "per_rate",
+        "Per-rate strategy: the best allocation at each solve rate (USD thresholds)",
+        cols,
+        rows,
+    )
+
+
+def verification_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
+    """Per sold rate: the correct rate, the false-sale rate, the market's correct rate, and the margin
+    with no refunds and with full refunds of wrong sales."""
+    v = a.verification
+    assert v is not None
+    idx, labels = pick(a, rates)
+    cols = (
+        Column("solve_rate", "sold rate", "rate"),
+        Column("correct_rate", "correct rate", "rate"),
+        Column("false_sale_rate", "false sales"),
+        Column("market_correct_rate", "market correct", "rate"),
+        Column("margin_no_refund", "margin, no refund"),
+        Column("margin_full_refund", "margin, full refund"),
+    )
+    rows = [
+        (float(r), v.correct[i], v.false_sale[i], v.market_correct[i], v.margin_none[i], v.margin_full[i])
+        for i, r in zip(idx, labels, strict=True)
+    ]
+    caption = "false sales: the share of sold solutions that are wrong (verified, but hidden tests fail)"
+    return table_of("verification", "Imperfect verification: sold against correct", cols, rows, caption=caption)
+
+
+def verification_cost_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
+    """Per solve rate: margins without and with the cost of verification (re-searched, and same strategy)."""
+    cv = a.costly
+    assert cv is not None
+    idx, labels = pick(a, rates)
+    cols = (
+        Column("solve_rate", "solve rate", "rate"),
+        Column("margin", "margin, free checks"),
+        Column("margin_with_verification", "margin, paid checks"),
+        Column("margin_same_strategy", "same strategy, paid"),
+        Column("arbitrageur_price_with_verification", "arbitrageur, paid", "usd"),
+    )
+    rows = [
+        (float(r), a.margins[i], cv.margins[i], cv.same_strategy[i], cv.price[i])
+        for i, r in zip(idx, labels, strict=True)
+    ]
+    caption = f"verification cost: {cv.source}; paid checks re-search the thresholds knowing the cost"
+    return table_of("verification_cost", "Costly verification (USD per task)", cols, rows, caption=caption)
 
 
 def _share(s: Shares, name: str, arbitrage: bool) -> np.ndarray:

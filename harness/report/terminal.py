@@ -17,7 +17,15 @@ def print_analysis(a: Analysis, console: Console) -> None:
     for line in headline_lines(a):
         console.print(line)
     console.print(tables.prices_table(a, a.report_rates).rich(label))
+    if a.options.per_rate:
+        console.print(tables.per_rate_table(a, a.report_rates).rich(label))
     console.print(tables.shares_table(a, a.report_rates).rich(label))
+    if a.verification is not None:
+        console.print(tables.verification_table(a, a.report_rates).rich(label))
+    if a.costly is not None:
+        console.print(tables.verification_cost_table(a, a.report_rates).rich(label))
+        c = a.costly
+        console.print(f"mean margin: free checks {a.mean_margin:.3f}, paid checks {c.mean_margin:.3f}")
     if a.entry is not None:
         entrant = str(a.options.entrant)
         console.print(tables.entry_table(a, a.report_rates).rich({**label, entrant: label[entrant] + "*"}))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from harness.bank import Bank, BankEntry, exact_mean
+from harness.bank import Bank, entry_of
 from harness.errors import HarnessError
 from harness.store.attempt import Attempt, AttemptKey
 
@@ -313,15 +313,15 @@ class Store:
         where, args = _filters(domain, models, run_id, fingerprint)
         where += (" AND " if where else "WHERE ") + "verdict != 'error'"
         cur = self._db.execute(
-            f"SELECT model, domain, fingerprint, task_id, idx, verdict, cost_usd FROM attempts {where} "
-            "ORDER BY model, task_id, idx",
+            "SELECT model, domain, fingerprint, task_id, idx, verdict, cost_usd, correct, "
+            f"json_extract(detail, '$.verify_cpu_s') FROM attempts {where} ORDER BY model, task_id, idx",
             args,
         )
-        groups: dict[str, dict[str, list[tuple[int, float]]]] = {}
+        groups: dict[str, dict[str, list[tuple[int, float, int | None, float | None]]]] = {}
         origin: dict[str, set[tuple[str, str]]] = {}
-        for model, dom, fp, task, _idx, verdict, cost in cur:
+        for model, dom, fp, task, _idx, verdict, cost, correct, cpu in cur:
             origin.setdefault(model, set()).add((dom, fp))
-            groups.setdefault(model, {}).setdefault(task, []).append((int(verdict == "passed"), cost))
+            groups.setdefault(model, {}).setdefault(task, []).append((int(verdict == "passed"), cost, correct, cpu))
         for model, seen in origin.items():
             if len(seen) > 1:
                 listed = ", ".join(f"{d}/{f}" for d, f in sorted(seen))
@@ -330,16 +330,7 @@ class Store:
                     "choose one with --domain / --fingerprint"
                 )
         order = list(models) if models else sorted(groups)
-        return Bank(
-            {
-                m: {
-                    t: BankEntry(exact_mean(c for _, c in rows), tuple(o for o, _ in rows))
-                    for t, rows in groups[m].items()
-                }
-                for m in order
-                if m in groups
-            }
-        )
+        return Bank({m: {t: entry_of(rows) for t, rows in groups[m].items()} for m in order if m in groups})
 
     @_guarded
     def import_bank(self, bank: Bank, domain: str, run_id: str) -> int:
@@ -358,8 +349,12 @@ class Store:
                 index=i,
                 verdict="passed" if o else "failed",
                 cost_usd=e.mean_cost,
+                correct=None if e.correct is None else bool(e.correct[i]),
                 run_id=run_id,
-                detail={"source": "bank import"},
+                detail={
+                    "source": "bank import",
+                    **({} if e.verify_cpu_s is None else {"verify_cpu_s": e.verify_cpu_s}),
+                },
                 started_at=0.0,
                 finished_at=0.0,
             )

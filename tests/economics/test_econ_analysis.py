@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -32,10 +33,15 @@ def test_task_predicates():
 def test_allocation_grid_shrinks_to_the_allocation_limit():
     opts = AnalysisOptions(values=21, max_allocations=500)
     assert allocation_grid(2, opts).shape == (102, 2)
-    g = allocation_grid(4, opts)
-    assert g.shape[0] <= 500 and np.all(np.isinf(g[:, -1])) and np.all(np.diff(g[:, :-1], axis=1) >= 0)
-    assert np.all(g[:, :-1].sum(axis=1) <= opts.budget_hi + 1e-12)
-    assert allocation_grid(3, AnalysisOptions(values=21)).shape[0] == math.comb(22, 2)
+    g = allocation_grid(4, opts)  # every tuple of values: any stage may be 0 (skipped)
+    assert g.shape[0] <= 500 and np.all(np.isinf(g[:, -1])) and np.all(g[:, :-1].sum(axis=1) <= 1 + 1e-12)
+    assert ((g[:, 0] > 0) & (g[:, 1] == 0) & (g[:, 2] > 0)).any()  # a skipped middle model
+    nd = allocation_grid(4, replace(opts, grid="nondecreasing"))
+    assert nd.shape[0] <= 500 and np.all(np.diff(nd[:, :-1], axis=1) >= 0)
+    assert allocation_grid(3, AnalysisOptions(values=21)).shape[0] == 21**2
+    assert allocation_grid(3, replace(opts, grid="nondecreasing", values=21, max_allocations=20000)).shape[0] == (
+        math.comb(22, 2)
+    )
 
 
 def test_display_names():
@@ -82,4 +88,4 @@ def test_livecodebench_market(lcb_bank):
     assert np.all(res.best_price <= alone * (1 + 1e-12))
     # and the whole analysis runs on it
     a = analyze_matrix(mx, AnalysisOptions(first_lo=1e-4, first_hi=0.05, rate_points=30, competitors=2))
-    assert a.cascade[0] == cheap and a.search.allocations.shape[0] == math.comb(22, 2)
+    assert a.cascade[0] == cheap and a.search.allocations.shape[0] == 21**2

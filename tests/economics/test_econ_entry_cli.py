@@ -14,7 +14,7 @@ import pytest
 
 from harness import cli
 from harness.bank import BankMatrix
-from harness.economics.analysis import AnalysisOptions, allocation_grid, analysis_grid
+from harness.economics.analysis import AnalysisOptions, allocation_grid, analysis_grid, threshold_grid_for
 from harness.economics.curves import task_curves
 from harness.economics.grid import solve_rate_grid
 from harness.economics.shares import PROFIT, gatekeeping, market_entry
@@ -127,13 +127,14 @@ def test_entry_agrees_with_the_library(trio, swe_bank):
     tc = task_curves(mx, analysis_grid(opts, [mx]))
     u = solve_rate_grid(*RATES)
     before, after = entry["cascade_before"], entry["cascade_after"]
+    grid = threshold_grid_for(opts, [mx])  # the thresholds the CLI derives from the bank's costs
     ch = market_entry(
         tc,
         [NANO, GPT5],
         MINI,
         u,
-        allocation_grid(len(before), opts),
-        allocation_grid(len(after), opts),
+        allocation_grid(len(before), opts, grid),
+        allocation_grid(len(after), opts, grid),
         cascade_before=before,
         cascade_after=after,
     )
