@@ -1,10 +1,10 @@
 """The solvers' settings: defaults here, overridden by ``[domains.swebench.options] solver_options``.
 
 A solver is called with a task and a model only, so settings reach it with the task: the swebench
-task sources attach the domain's options to every task (``harness_options``, see
-:mod:`harness_swebench.instance`), and ``solver_options = {step_limit = 20, ...}`` among them is read
-here. The domain's options are part of the attempt fingerprint, so changing a limit starts a new
-experiment rather than mixing attempts made under different limits.
+task sources copy ``solver_options = {step_limit = 20, ...}`` into every task's data
+(``task.data["solver_options"]``, see :mod:`harness_swebench.instance`), and it is read here. The
+domain's options are part of the attempt fingerprint, so changing a limit starts a new experiment
+rather than mixing attempts made under different limits.
 """
 
 from __future__ import annotations
@@ -63,10 +63,7 @@ def _checked(value: Any, default: Any, key: str) -> Any:
 def merged(defaults: Any, data: Mapping[str, Any]) -> Any:
     """``defaults`` (an options dataclass) with the task's ``solver_options`` applied; an unknown key is an
     error naming it (keys of the other solver are ignored, so one table serves both)."""
-    from harness_swebench.instance import OPTIONS_KEY
-
-    local = data.get(OPTIONS_KEY)
-    given = (local.get("solver_options") if isinstance(local, Mapping) else None) or {}
+    given = data.get("solver_options") or {}
     if not isinstance(given, Mapping):
         raise HarnessError("swebench: solver_options must be a table; fix [domains.swebench.options] solver_options")
     known = {f.name: f for f in fields(defaults)}

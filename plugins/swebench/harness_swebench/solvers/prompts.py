@@ -49,7 +49,7 @@ def render_files(files: Mapping[str, str]) -> str:
 
 def oneshot_prompt(issue: str, files: Mapping[str, str]) -> str:
     """The user message of the one-shot solver."""
-    example = next(iter(files), "path/to/file.py")
+    example = max(files, key=lambda p: len(files[p]), default="path/to/file.py")
     return ONESHOT.format(issue=issue.strip(), files=render_files(files) or "(none)", example=example)
 
 
