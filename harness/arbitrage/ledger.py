@@ -7,8 +7,7 @@ the margin is profit over revenue; bootstrap bands resample the completed tasks.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,18 +157,3 @@ class Ledger:
 def _band(x: np.ndarray) -> list[float] | None:
     x = x[np.isfinite(x)]
     return [float(np.percentile(x, 5)), float(np.percentile(x, 95))] if x.size else None
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with every NaN/inf replaced by None, so ``--json`` is always valid JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.floating):
-        return json_safe(float(value))
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

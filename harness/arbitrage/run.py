@@ -20,7 +20,7 @@ from typing import Any
 from harness.arbitrage.banks import BankPlan, ensure_bank, other_domains
 from harness.arbitrage.buyers import LiveBuyer, ReplayBuyer
 from harness.arbitrage.cascade import CascadeStrategy
-from harness.arbitrage.ledger import Ledger, TaskRecord, json_safe
+from harness.arbitrage.ledger import Ledger, TaskRecord
 from harness.arbitrage.loop import RunLoop
 from harness.arbitrage.market import Market, Quote
 from harness.arbitrage.replay import ReplayProvider
@@ -31,6 +31,7 @@ from harness.collect.session import Session
 from harness.config import Config
 from harness.economics.oracle import oracle_costs
 from harness.errors import HarnessError
+from harness.report.format import json_clean
 from harness.types import FitContext, Task
 
 
@@ -104,7 +105,7 @@ class RunResult:
         history = getattr(self.strategy, "history", None)
         if history is not None:
             out["refits"] = history
-        return json_safe(out)
+        return json_clean(out)
 
 
 def _margin(revenue: float, cost: float | None) -> float | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,9 +38,10 @@ def registry() -> Registry:
 
 
 def emit_json(data: Any) -> None:
-    """Write machine-readable output to stdout."""
-    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
-    sys.stdout.write("\n")
+    """Write machine-readable output to stdout: strict JSON (no NaN or Infinity: null instead)."""
+    from harness.report.format import emit_json as strict
+
+    strict(data)
 
 
 def split_csv(value: str | None) -> list[str]:
