@@ -151,16 +151,19 @@ def source_repo(task: Task) -> tuple[Path, bool]:
     )
 
 
-def checkout(task: Task, dest: Path) -> Path:
+def checkout(task: Task, dest: Path, *, self_contained: bool = False) -> Path:
     """Materialise the task's repository at its ``base_commit`` in ``dest`` (created; must not exist or be
-    empty): a real git working copy, clean, HEAD detached at the base commit. Returns ``dest``."""
+    empty): a real git working copy, clean, HEAD detached at the base commit. Returns ``dest``.
+
+    ``self_contained``: copy a user's clone's objects instead of borrowing them (``--shared``), so git
+    works in ``dest`` where the clone is not visible (inside the sandbox); built-in ones always are."""
     src, builtin = source_repo(task)
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise HarnessError(f"swebench: checkout destination {dest} is not empty")
     base = str(task.data["base_commit"])
     # built-in: a self-contained copy (tiny); a user's clone: --shared borrows its objects instead of copying
-    how = "--no-hardlinks" if builtin else "--shared"
+    how = "--no-hardlinks" if builtin or self_contained else "--shared"
     git("clone", "-q", how, "--no-checkout", str(src), str(dest))
     try:
         git("checkout", "-q", "--detach", base, cwd=dest)

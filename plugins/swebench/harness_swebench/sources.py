@@ -21,7 +21,7 @@ from harness import HarnessError, Task
 from harness.toolkit.sources import load_hub_rows, read_rows
 from harness_swebench import builtin
 from harness_swebench.instance import check_row, to_task
-from harness_swebench.repos import source_repo
+from harness_swebench.repos import GIT, source_repo
 
 #: Pinned dataset revisions (hub commit ids): a result is only reproducible against the same instances.
 #: Both are the commits of the repositories' former names (princeton-nlp/SWE-bench_Verified and
@@ -149,7 +149,7 @@ def check_clones(tasks: list[Task]) -> None:
             continue
         commits = "".join(f"{t.data['base_commit']}^{{commit}}\n" for t in group)
         out = subprocess.run(
-            ["git", "-C", str(src), "cat-file", "--batch-check"], input=commits, capture_output=True, text=True
+            [*GIT, "-C", str(src), "cat-file", "--batch-check"], input=commits, capture_output=True, text=True
         ).stdout.splitlines()
         for task, line in zip(group, out, strict=False):
             if line.endswith(" missing"):

@@ -114,6 +114,12 @@ def test_non_pytest_ids_are_an_error_not_a_failure() -> None:
     assert v.status == "error" and v.error_kind == "unsupported_tests" and "docker" in v.detail["message"]
 
 
+def test_pytest_itself_is_left_to_the_docker_verifier() -> None:
+    task = Task("pytest-dev__pytest-1", {"repo": "pytest-dev/pytest", "FAIL_TO_PASS": "[]", "PASS_TO_PASS": "[]"})
+    v = LocalVerifier().verify(task, Candidate(answer="diff --git a/x b/x\n"))
+    assert v.status == "error" and v.error_kind == "unsupported_instance"
+
+
 def test_the_verifier_is_light_to_send_to_a_worker() -> None:
     blob = pickle.dumps(LocalVerifier())
     assert len(blob) < 300 and pickle.loads(blob) == LocalVerifier()

@@ -103,3 +103,15 @@ def test_offline_hub_fails_at_once_naming_the_alternatives(registry, monkeypatch
     assert time.monotonic() - start < 10
     msg = str(info.value)
     assert "c104f840cc" in msg and "local copy" in msg and "built-in" in msg and "\n" not in msg
+
+
+def test_builtin_filters(registry) -> None:
+    source = registry.setup("swebench", S).source
+    easy = [t.id for t in source.tasks({"difficulty": ["very easy"]})]
+    assert len(easy) >= 5 and "builtin__textkit-1" in easy and "builtin__shop-2" not in easy
+    shop = [t.id for t in source.tasks({"repos": "builtin/shop"})]
+    assert shop == ["builtin__shop-1", "builtin__shop-2"]
+    assert [t.id for t in source.tasks({"instances": ["builtin__semver-2"], "limit": 5})] == ["builtin__semver-2"]
+    assert len(list(source.tasks({"limit": 4}))) == 4
+    with pytest.raises(HarnessError, match="difficulty must be among very easy, easy, medium, hard"):
+        list(source.tasks({"difficulty": "trivial"}))

@@ -65,6 +65,10 @@ PYTEST_ARGS = (
     "-rN",
 )
 _SHOWN = 20  # failing test names kept in a verdict
+#: Repositories this verifier cannot test faithfully (use the docker verifier).
+UNSUPPORTED_REPOS = {
+    "pytest-dev/pytest": "its tests would run the harness's own pytest, not the patched one",
+}
 
 
 def _failed(outcome: str, **detail: Any) -> Verdict:
@@ -103,6 +107,8 @@ class LocalVerifier:
         if not diff.strip():
             return _failed("empty_patch")
         data = task.data
+        if data.get("repo") in UNSUPPORTED_REPOS:
+            return _error("unsupported_instance", f"{data.get('repo')}: {UNSUPPORTED_REPOS[data['repo']]}")
         try:
             f2p, p2p = listed_tests(data, "FAIL_TO_PASS"), listed_tests(data, "PASS_TO_PASS")
         except HarnessError as exc:
