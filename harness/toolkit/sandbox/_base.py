@@ -68,8 +68,8 @@ class SandboxResult:
 
     @property
     def ok(self) -> bool:
-        """Exited 0, in time, within the output caps."""
-        return self.exit_code == 0 and not self.timed_out and not self.output_exceeded
+        """Exited 0, in time, within the output caps and the run's memory (no process of it OOM-killed)."""
+        return self.exit_code == 0 and not self.timed_out and not self.output_exceeded and not self.oom_killed
 
     @property
     def memory_exceeded(self) -> bool:
@@ -89,6 +89,8 @@ class SandboxResult:
             return "timeout"
         if self.output_exceeded:
             return "output_limit"
+        if self.oom_killed:
+            return "memory"
         if self.exit_code == 0:
             return None
         if self.memory_exceeded:
