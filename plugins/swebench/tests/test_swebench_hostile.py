@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+from pathlib import Path
 
 import pytest
 from harness_swebench.builtin import REPOS
@@ -94,6 +95,13 @@ ESCAPES = {
     "@@ -0,0 +1 @@\n+x = 1\n",
     "absolute": "--- /dev/null\n+++ /tmp/abs.py\n@@ -0,0 +1 @@\n+x = 1\n",
 }
+#: a symbolic link out of the repository, then a file written through it
+SYMLINK = (
+    "diff --git a/out b/out\nnew file mode 120000\n--- /dev/null\n+++ b/out\n@@ -0,0 +1 @@\n+/tmp\n"
+    "\\ No newline at end of file\n"
+    "diff --git a/out/harness-swebench-escape.txt b/out/harness-swebench-escape.txt\nnew file mode 100644\n"
+    "--- /dev/null\n+++ b/out/harness-swebench-escape.txt\n@@ -0,0 +1 @@\n+escaped\n"
+)
 #: legitimate: the fix plus an edit of the tests (the edit is discarded, the fix is graded)
 FIX_AND_TESTS = _diff({"textkit/core.py": FIXED_CORE, "tests/test_core.py": "def test_nothing():\n    pass\n"})
 HANG = _diff(
@@ -166,3 +174,10 @@ def test_paths_outside_the_repository_are_refused(builtin_tasks: dict, name: str
     v = _verify(builtin_tasks[IID], ESCAPES[name])
     assert v.status == "failed" and v.detail["outcome"] == "patch_did_not_apply"
     assert "unsafe path" in v.detail["reason"]
+
+
+def test_a_symbolic_link_does_not_carry_writes_out_of_the_repository(builtin_tasks: dict) -> None:
+    escape = Path("/tmp/harness-swebench-escape.txt")
+    escape.unlink(missing_ok=True)
+    v = _verify(builtin_tasks[IID], SYMLINK)
+    assert v.status == "failed" and not escape.exists(), v.detail
