@@ -18,7 +18,7 @@ import typer
 from harness import __version__
 from harness.errors import HarnessError
 
-COMMAND_MODULES = ("plugins", "plugin", "bank_io", "collect", "analyze", "run")
+COMMAND_MODULES = ("plugins", "plugin", "bank_io", "collect", "analyze", "run", "sandbox")
 
 app = typer.Typer(
     name="harness",
