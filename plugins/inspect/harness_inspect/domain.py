@@ -34,9 +34,11 @@ class InspectSource:
 
     def tasks(self, options: Mapping[str, Any]) -> Iterator[Task]:
         spec = TaskSpec.from_options(options)
-        task = load_task(spec)
         limit = options.get("limit")
-        samples = itertools.islice(task.dataset, limit) if isinstance(limit, int) else iter(task.dataset)
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise HarnessError(f"[domains.inspect] limit must be a positive number of tasks, got {limit!r}")
+        task = load_task(spec)
+        samples = itertools.islice(task.dataset, limit) if limit is not None else iter(task.dataset)
         for i, sample in enumerate(samples):
             if sample.sandbox is not None:
                 raise HarnessError(f"inspect task {task.name!r}: sample {sample.id!r} needs a sandbox, not supported")

@@ -108,25 +108,39 @@ def _stored(store: Path) -> list[tuple]:
         db.close()
 
 
+def _fake_config(tmp_path: Path, server: FakeServer, domain: str) -> tuple[Path, Path]:
+    """harness.toml with models good and bad on the fake server (1 and 2 USD per Mtok) and ``domain``."""
+    models = "\n".join(
+        f'[models.{m}]\nroute = "openai/fake-{m}"\napi_base = "{server.api_base}"\napi_key_env = "FAKE_INSPECT_KEY"\n'
+        "input_cost_per_mtok = 1.0\noutput_cost_per_mtok = 2.0\nmax_tokens = 50\n"
+        for m in ("good", "bad")
+    )
+    config, store = tmp_path / "harness.toml", tmp_path / "store.sqlite"
+    config.write_text(f'[store]\npath = "{store}"\n\n{models}\n[domains.inspect]\n{domain}\n')
+    return config, store
+
+
+def _collect(config: Path, *args: str) -> dict[str, Any]:
+    done = run_harness(
+        "collect",
+        "--domain",
+        "inspect",
+        "--models",
+        "good,bad",
+        "--json",
+        *args,
+        config=config,
+        FAKE_INSPECT_KEY="sk-fake-inspect-0123456789",
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_collect_runs_the_inspect_task_metered_under_a_spend_cap(tmp_path: Path) -> None:
     with FakeServer() as server:
-        models = "\n".join(
-            f'[models.{m}]\nroute = "openai/fake-{m}"\napi_base = "{server.api_base}"\napi_key_env = "FAKE_INSPECT_KEY"\n'
-            "input_cost_per_mtok = 1.0\noutput_cost_per_mtok = 2.0\nmax_tokens = 50\n"
-            for m in ("good", "bad")
-        )
-        config = tmp_path / "harness.toml"
-        store = tmp_path / "store.sqlite"
-        config.write_text(
-            f'[store]\npath = "{store}"\n\n{models}\n[domains.inspect]\noptions.task = "{ARITH}@addition"\n'
-        )
+        config, store = _fake_config(tmp_path, server, f'options.task = "{ARITH}@addition"')
         cap = 0.0005  # about a dozen of the 24 attempts: each call reserves its worst case first
-        done = run_harness(
-            "collect", "--domain", "inspect", "--models", "good,bad", "--attempts", "2", "--max-spend", str(cap),
-            "--json", config=config, FAKE_INSPECT_KEY="sk-fake-inspect-0123456789",
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        summary = json.loads(done.stdout)
+        summary = _collect(config, "--attempts", "2", "--max-spend", str(cap))
         rows = _stored(store)
         requests = server.count
     assert summary["stopped"] == "spend_cap" and summary["spend_usd"] <= cap
@@ -144,3 +158,26 @@ def test_task_spec_travels_as_plain_data() -> None:
     spec = TaskSpec.from_options({"task": "arith_tasks.py@addition", "_root": str(ARITH.parent), "scorer": "pattern"})
     assert TaskSpec.from_dict(json.loads(json.dumps(spec.as_dict()))) == spec
     assert spec.task == f"{ARITH}@addition"
+
+
+@pytest.mark.skipif(not GSM8K.is_file(), reason="../shared/data/gsm8k is not beside the project")
+def test_collect_runs_inspect_evals_gsm8k_on_the_local_copy(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in GSM8K.read_text().splitlines()[:2]]
+    targets = [(r["question"], r["answer"].split("####")[-1].strip()) for r in rows]
+
+    def answer(model: str, messages: list[dict[str, Any]]) -> str:  # the right number, off by one when "bad"
+        text = str(messages[-1]["content"])
+        target = next(t for q, t in targets if q in text)
+        return f"Reasoning: ...\nANSWER: {int(target) + ('bad' in model)}"
+
+    with FakeServer(answer=answer) as server:
+        options = (
+            f'options.task = "inspect_evals/gsm8k"\noptions.task_args = {{ fewshot = 0 }}\noptions.dataset = "{GSM8K}"'
+        )
+        config, store = _fake_config(tmp_path, server, options)
+        summary = _collect(config, "--limit", "2", "--max-spend", "0.01")
+    rows = _stored(store)
+    assert summary["done"] == len(rows) == 4 and summary["errors"] == 0
+    assert {(m, v) for _, m, _, v, *_ in rows} == {("good", "passed"), ("bad", "failed")}
+    assert all(t.startswith("gsm8k_") for t, *_ in rows)
+    assert all(cost == pytest.approx((tin * 1.0 + tout * 2.0) / 1e6) and cost > 0 for *_, cost, tin, tout in rows)

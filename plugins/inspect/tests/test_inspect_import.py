@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -58,6 +59,25 @@ def test_cli_import_and_analyze_take_the_logs(inspect_logs: Path, tmp_path: Path
     analyzed = run_harness("analyze", "--bank", str(inspect_logs), "--json", config=config)
     assert analyzed.returncode == 0, analyzed.stderr
     assert '"alpha"' in analyzed.stdout and '"beta"' in analyzed.stdout
+    replayed = run_harness(
+        "run",
+        "--domain",
+        "inspect",
+        "--replay",
+        str(inspect_logs),
+        "--strategy",
+        "single",
+        "--model",
+        "alpha",
+        "--models",
+        "alpha",
+        "--providers",
+        "alpha,beta",
+        "--json",
+        config=config,
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["attempts"]["alpha"] > 0
 
 
 def test_logs_merge_by_sample_id_and_copies_count_once(inspect_logs: Path, tmp_path: Path, prices_config: Path) -> None:
