@@ -98,7 +98,7 @@ class AgentSolver:
             repo = self.checkout(task, work / "testbed")
             snapshot = PrivateRepo.snapshot(repo, private / "git", str(task.data.get("base_commit") or "HEAD"))
             _hide_history(repo)
-            work.chmod(0o755)  # the sandbox's unprivileged uid must reach the working copy
+            work.chmod(0o711)  # rlimits isolation: the run's unprivileged uid must traverse to the copy
             env = SandboxEnvironment(repo, opts, deadline, metered.steps)
             env.stop = metered.stop
             agent = HarnessAgent(metered, env, deadline=deadline, **_agent_config(opts, repo))

@@ -84,14 +84,15 @@ class OneShotSolver:
             repo = await asyncio.to_thread(lambda: _Repo(self.checkout(task, Path(tmp) / "repo")))
             chosen, mode = select_files(opts.files, task.data, issue, repo.paths, repo.read, opts.file_chars)
             files = {p: repo.read(p) or "" for p in chosen}
-            prompt = oneshot_prompt(issue, files)
-            max_tokens = opts.max_tokens or reply_tokens(files)
+            prompt = oneshot_prompt(issue, files, opts.reply)
+            max_tokens = opts.max_tokens or reply_tokens(files if opts.reply == "files" else {})
             messages = [Message("system", SYSTEM), Message("user", prompt)]
             completion = await model.complete(messages, max_tokens=max_tokens)
             ex = extract_edits(completion.text, files, repo.read, set(repo.paths))
             diff = await asyncio.to_thread(self._diff, repo.root, ex.edits) if ex.edits else None
         detail = {
             "files_mode": mode,
+            "reply_format": opts.reply,
             "files_shown": chosen,
             "max_tokens": max_tokens,
             "finish_reason": completion.finish_reason,

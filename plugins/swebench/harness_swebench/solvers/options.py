@@ -17,14 +17,17 @@ from typing import Any
 from harness import HarnessError
 
 FILE_MODES = ("auto", "all", "mentioned", "oracle")
+REPLY_FORMATS = ("files", "diff")
 
 
 @dataclass(frozen=True)
 class OneShotOptions:
     """``files``: which files the prompt shows (see :mod:`.files`); ``file_chars``: their size budget;
-    ``max_tokens``: the reply's token limit (0: sized to the shown files, so whole files fit)."""
+    ``reply``: ask for whole changed files (``files``) or a unified diff (``diff``); ``max_tokens``: the
+    reply's token limit (0: sized to the shown files, so whole files fit)."""
 
     files: str = "auto"
+    reply: str = "files"
     file_chars: int = 24_000
     max_tokens: int = 0
 
@@ -46,9 +49,10 @@ class AgentOptions:
 
 def _checked(value: Any, default: Any, key: str) -> Any:
     if isinstance(default, str):
-        if value not in FILE_MODES:
+        allowed = REPLY_FORMATS if key == "reply" else FILE_MODES
+        if value not in allowed:
             raise HarnessError(
-                f"swebench: solver_options.{key} must be one of {', '.join(FILE_MODES)} (got {value!r}); "
+                f"swebench: solver_options.{key} must be one of {', '.join(allowed)} (got {value!r}); "
                 f"fix [domains.swebench.options] solver_options"
             )
         return value

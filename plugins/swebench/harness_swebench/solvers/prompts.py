@@ -1,9 +1,11 @@
 """The one-shot prompt, and mini-swe-agent's SWE-bench templates for the agent.
 
-The one-shot prompt shows the issue and the chosen files, each under its path, and asks for the
-complete new content of each changed file in the same shape (path line, then a fenced block): small
-models copy a file with a few lines changed far more reliably than they write a unified diff with
-correct line numbers. A diff is accepted too, for models that prefer one.
+The one-shot prompt shows the issue and the chosen files, each under its path, and asks either for
+the complete new content of each changed file in the same shape (path line, then a fenced block;
+``reply = "files"``, the default: small models copy a file with a few lines changed far more reliably
+than they write a diff, and offering them the choice made the 0.5B model write broken diffs) or for a
+unified diff (``reply = "diff"``: shorter, so cheaper, for models that write diffs well). The
+extraction accepts either whatever was asked.
 """
 
 from __future__ import annotations
@@ -15,27 +17,36 @@ from typing import Any
 
 SYSTEM = "You are an expert Python developer. You fix bugs in repositories by editing their source files."
 
-ONESHOT = """Fix the issue below by changing the repository's source files.
+_HEAD = """Fix the issue below in this repository.
 
 <issue>
 {issue}
 </issue>
 
-The relevant files of the repository:
+The repository's source files:
 
 {files}
 
-Reply with the complete new content of every file you change, each one as its path on its own line
-followed by the whole file in a fenced code block, like this:
+"""
+
+#: Whole changed files (the default): what small models get right most often.
+FILES_REPLY = """Reply with the fixed version of each file you change: first its path on its own line, then the
+complete file in a ```python block, for example:
 
 {example}
 ```python
-...every line of the file, with your fix...
+...the whole file, every line, with your fix...
 ```
 
-Write every line of each changed file (not only the changed part). Change only what the fix needs,
-do not change or add tests, and do not repeat files you leave unchanged. Instead of whole files you
-may reply with a unified diff in a ```diff block."""
+Write out the whole file, not only the lines you change. Change only what the fix needs, do not
+change tests, and leave out files you do not change."""
+
+#: A unified diff: shorter replies, for models that write diffs reliably.
+DIFF_REPLY = """Reply with the fix as a unified diff (``git diff`` format) in one ```diff block, with ``--- a/PATH``
+and ``+++ b/PATH`` headers and a few lines of context around each change. Change only what the fix
+needs and do not change tests."""
+
+TEMPLATES = {"files": FILES_REPLY, "diff": DIFF_REPLY}
 
 
 def render_files(files: Mapping[str, str]) -> str:
@@ -47,10 +58,11 @@ def render_files(files: Mapping[str, str]) -> str:
     return "\n\n".join(parts)
 
 
-def oneshot_prompt(issue: str, files: Mapping[str, str]) -> str:
-    """The user message of the one-shot solver."""
+def oneshot_prompt(issue: str, files: Mapping[str, str], reply: str = "files") -> str:
+    """The user message of the one-shot solver; ``reply`` is ``files`` (whole files) or ``diff``."""
     example = max(files, key=lambda p: len(files[p]), default="path/to/file.py")
-    return ONESHOT.format(issue=issue.strip(), files=render_files(files) or "(none)", example=example)
+    head = _HEAD.format(issue=issue.strip(), files=render_files(files) or "(none)")
+    return head + TEMPLATES[reply].format(example=example)
 
 
 @cache
