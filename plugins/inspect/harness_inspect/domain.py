@@ -4,8 +4,8 @@ scorer the verifier.
 Each harness :class:`~harness.Task` carries the resolved :class:`~harness_inspect.tasks.TaskSpec` and
 the inspect sample as plain data, because the harness gives solvers and verifiers the task, not the
 domain's options, and verifiers run in worker processes: each process creates the inspect task once.
-The solver runs the task's solver chain on a fresh ``TaskState`` with the model ``harness/<m>``, whose
-calls go to the attempt's metered client; the final state (messages and output) travels in the
+The solver runs the task's solver chain on a fresh ``TaskState`` with a model ``harness/<m>`` of its own,
+whose calls go to the attempt's metered client; the final state (messages and output) travels in the
 candidate, and the verifier rebuilds it and runs the task's scorers. Scorers that call a model would
 spend outside the metered client, so they are not given one: such a scorer's attempt is an ``error``.
 """
@@ -58,7 +58,7 @@ class InspectSolver:
 
         spec, sample = _unpack(task)
         itask = load_task(spec)
-        inspect_model = model_api.get_harness_model(model.name)
+        inspect_model = model_api.get_harness_model(model)
         state = _initial_state(sample, str(inspect_model))
         base = itask.config if isinstance(itask.config, GenerateConfig) else GenerateConfig()
 
@@ -69,7 +69,7 @@ class InspectSolver:
             state.messages.append(state.output.message)
             return state
 
-        with model_api.bound(model), _active(inspect_model, base):
+        with _active(inspect_model, base):
             state = await itask.solver(state, generate)
         return _candidate(sample, state)
 

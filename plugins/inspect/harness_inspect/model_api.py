@@ -1,18 +1,16 @@
 """The ``harness`` model API of inspect: inspect's model calls go to the harness's metered client.
 
-``@modelapi(name="harness")`` registers a provider with inspect, so ``get_model("harness/<m>")`` is a
-normal inspect ``Model`` (solvers, ``generate()``, ``get_model()`` all work). Its ``generate`` forwards
-each call to the :class:`harness.ModelClient` of the attempt being solved (a context variable set by the
-solver), so the spend cap, the price table, rate limits, retries and the store apply to every call.
+``@modelapi(name="harness")`` registers a provider with inspect, so ``harness/<m>`` is a normal inspect
+``Model`` (solvers, ``generate()``, ``get_model()`` all work). Each attempt gets its own ``Model`` whose
+API holds the attempt's :class:`harness.ModelClient` (a model argument, not a context variable, so a
+call can never be charged to another attempt whatever tasks inspect runs it in), and ``generate``
+forwards every call to it: the spend cap, the price table, rate limits, retries and the store apply.
 inspect's own retries and connection limits stay out of the way: the client does both. The client is
 text-in, text-out, so tools and images are refused with a clear error instead of being dropped.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from contextvars import ContextVar
 from typing import Any
 
 from harness import HarnessError, Message, ModelClient
@@ -20,27 +18,16 @@ from harness import HarnessError, Message, ModelClient
 from harness_inspect import offline
 
 PROVIDER = "harness"
-_client: ContextVar[ModelClient | None] = ContextVar("harness_inspect_client", default=None)
 _STOP = {"stop": "stop", "length": "max_tokens", "max_tokens": "max_tokens", "content_filter": "content_filter"}
 _registered = False
 
 
-@contextlib.contextmanager
-def bound(client: ModelClient) -> Iterator[None]:
-    """Route this context's ``harness/...`` model calls to ``client`` (one attempt's metered client)."""
-    token = _client.set(client)
-    try:
-        yield
-    finally:
-        _client.reset(token)
-
-
-def get_harness_model(name: str) -> Any:
-    """The inspect ``Model`` ``harness/<name>``, registering the model API on first use."""
+def get_harness_model(client: ModelClient | None, name: str | None = None) -> Any:
+    """A fresh inspect ``Model`` ``harness/<client.name>`` whose calls go to ``client`` (one attempt's)."""
     register()
     from inspect_ai.model import get_model
 
-    return get_model(f"{PROVIDER}/{name}")
+    return get_model(f"{PROVIDER}/{name or client.name}", memoize=False, client=client)
 
 
 def register() -> None:
@@ -70,12 +57,14 @@ def _api_class() -> type:
             base_url: str | None = None,
             api_key: str | None = None,
             config: GenerateConfig = GenerateConfig(),  # noqa: B008 (inspect's own signature)
+            client: ModelClient | None = None,
             **model_args: Any,
         ) -> None:
             super().__init__(model_name, base_url, api_key, [], config)
+            self.client = client
 
         async def generate(self, input: list[Any], tools: list[Any], tool_choice: Any, config: Any) -> Any:
-            client = _client.get()
+            client = self.client
             if client is None:
                 raise HarnessError(
                     f"model {PROVIDER}/{self.model_name} was called outside a harness attempt; it only serves "

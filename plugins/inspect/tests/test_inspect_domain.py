@@ -56,6 +56,23 @@ def test_the_local_task_as_a_domain() -> None:
     assert verdict.status == "failed" and verdict.detail["answer"] == "18"
 
 
+def test_concurrent_attempts_of_one_model_each_call_their_own_client() -> None:
+    import asyncio
+
+    tasks = _tasks(task="arith_tasks.py@addition")
+    clients = [Client(lambda m, i=i: f"ANSWER: {i}", name="same-model") for i in range(len(tasks))]
+
+    async def all_at_once() -> list[Candidate]:
+        return await asyncio.gather(*(InspectSolver().solve(t, c) for t, c in zip(tasks, clients, strict=True)))
+
+    candidates = asyncio.run(all_at_once())
+    assert [c.response for c in candidates] == [f"ANSWER: {i}" for i in range(len(tasks))]
+    assert [len(c.calls) for c in clients] == [1] * len(tasks)
+    assert [c.calls[0][0][-1].content.split()[1] for c in clients] == [
+        t.data["sample"]["input"].split()[1] for t in tasks
+    ]
+
+
 def test_options_are_checked_where_they_are_written(tmp_path: Path) -> None:
     with pytest.raises(HarnessError, match=r"\[domains.inspect\] options: set task"):
         _tasks()
@@ -93,7 +110,7 @@ def test_tools_and_unbound_calls_are_refused_clearly() -> None:
 
     from harness_inspect.model_api import get_harness_model
 
-    model = get_harness_model("nobody")
+    model = get_harness_model(None, "nobody")
     with pytest.raises(Exception, match="outside a harness attempt"):
         asyncio.run(model.generate("hello"))
 
