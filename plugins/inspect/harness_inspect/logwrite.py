@@ -3,7 +3,8 @@
 One ``.eval`` log per (domain, model, configuration fingerprint), as inspect logs hold one model: one
 sample per task, one epoch per attempt (epoch = attempt index + 1), the score ``harness`` = the verdict
 (``C`` passed, ``I`` failed; its metadata keeps ``correct`` where the domain has hidden tests), and each
-sample's model usage with the attempt's tokens and billed cost (``total_cost``). The transcript is the
+sample's model usage with the attempt's tokens and billed cost (``total_cost``); attempts of the inspect
+domain also keep their task's own scores (``match``, ...) beside ``harness``. The transcript is the
 attempt's inspect messages where it came from an inspect task, else its stored prompt and response.
 ``metadata.harness`` (log and samples) keeps each attempt's identity and cost so the log reads back as
 the same attempts. The log's accuracy is inspect's: the mean over samples of each sample's mean score.
@@ -101,7 +102,7 @@ def _sample(a: Attempt, inspect_model: str) -> Any:
         target=transcript["target"],
         messages=transcript["messages"],
         output=transcript["output"],
-        scores={SCORER: score},
+        scores={SCORER: score, **_inspect_scores(a)},
         model_usage={inspect_model: _usage([a])},
         metadata={META: _identity(a)},
         uuid=fingerprint("attempt", a.domain, a.model, a.fingerprint, a.task_id, a.index),  # stable: dedupes copies
@@ -110,6 +111,22 @@ def _sample(a: Attempt, inspect_model: str) -> Any:
         total_time=max(a.finished_at - a.started_at, 0.0),
         working_time=a.latency_s,
     )
+
+
+def _inspect_scores(a: Attempt) -> dict[str, Any]:
+    """An inspect-domain attempt's own inspect scores (beside ``harness``), so they can be chosen on import."""
+    from inspect_ai.scorer import Score
+
+    verdict = a.detail.get("verdict") if isinstance(a.detail, dict) else None
+    values = verdict.get("scores") if isinstance(verdict, dict) else None
+    if not isinstance(values, dict):
+        return {}
+    chosen = verdict.get("scorer")
+    return {
+        name: Score(value=value, answer=verdict.get("answer") if name == chosen else None)
+        for name, value in values.items()
+        if name != SCORER
+    }
 
 
 def _identity(a: Attempt) -> dict[str, Any]:
