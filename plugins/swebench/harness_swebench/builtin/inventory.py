@@ -203,6 +203,8 @@ def test_remove_all_drops_item():
             "tests/test_stock.py::test_add_accumulates",
             "tests/test_stock.py::test_quantity_of_unknown_item",
         ],
-        regression={"inventory/stock.py": [("return self._qty.get(name, 0)", "return self._qty[name]")]},
+        regression={
+            "inventory/stock.py": [("self._qty[name] = self._qty.get(name, 0) + qty", "self._qty[name] = qty")]
+        },
     ),
 ]

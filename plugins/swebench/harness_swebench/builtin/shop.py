@@ -165,11 +165,7 @@ def test_total_with_code():
             "tests/test_cart.py::test_add_rejects_zero_quantity",
             "tests/test_cart.py::test_unknown_code",
         ],
-        regression={
-            "shop/pricing.py": [
-                ("return round(cents * (1 + rate_percent / 100))", "return round(cents * rate_percent / 100)")
-            ]
-        },
+        regression={"shop/cart.py": [("if qty < 1:", "if qty < 0:")]},
     ),
     BuiltinInstance(
         repo=REPO,
@@ -260,13 +256,6 @@ def test_amount_code_never_negative():
             "tests/test_cart.py::test_total_without_code",
             "tests/test_cart.py::test_unknown_code",
         ],
-        regression={
-            "shop/cart.py": [
-                (
-                    "return sum(cents * qty for _, cents, qty in self.lines)",
-                    "return sum(cents for _, cents, qty in self.lines)",
-                )
-            ]
-        },
+        regression={"shop/cart.py": [('raise ValueError(f"unknown discount code {code!r}")', "pass")]},
     ),
 ]
