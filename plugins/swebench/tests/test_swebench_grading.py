@@ -15,7 +15,7 @@ from harness_swebench.verify.grading import STATUSES, grade_report, resolution
 from harness_swebench.verify.local import files_to_test
 from harness_swebench.verify.records import read_records, status_map, status_of
 
-from harness import Candidate, Task
+from harness import Candidate, HarnessError, Task
 
 KEY, MARKER = b"k" * 64, "HVabc"
 
@@ -123,3 +123,10 @@ def test_pytest_itself_is_left_to_the_docker_verifier() -> None:
 def test_the_verifier_is_light_to_send_to_a_worker() -> None:
     blob = pickle.dumps(LocalVerifier())
     assert len(blob) < 300 and pickle.loads(blob) == LocalVerifier()
+
+
+def test_check_names_a_missing_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    LocalVerifier().check()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(HarnessError, match=r"needs git \(apt-get install git\)"):
+        LocalVerifier().check()

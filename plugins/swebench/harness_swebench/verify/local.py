@@ -28,6 +28,7 @@ from __future__ import annotations
 import inspect
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,12 @@ class LocalVerifier:
     memory_mb: int = 4096
     isolation: str = "auto"
 
+    def check(self) -> None:
+        """Before anything is paid: the programs every verification needs (git, GNU patch)."""
+        for program, package in (("git", "git"), ("patch", "patch")):
+            if shutil.which(program) is None:
+                raise HarnessError(f"swebench: the local verifier needs {program} (apt-get install {package})")
+
     def verify(self, task: Task, candidate: Candidate) -> Verdict:
         diff = candidate.answer or ""
         if not diff.strip():
@@ -121,6 +128,7 @@ class LocalVerifier:
         except PatchRefused as exc:
             return _failed("patch_did_not_apply", reason=str(exc))
         with tempfile.TemporaryDirectory(prefix="harness-swe-") as tmp:
+            os.chmod(tmp, 0o711)  # the run's uid must reach the checkout (isolation rlimits), not list the folder
             return self._verify_in(Path(tmp), task, diff, f2p, p2p, files)
 
     def _verify_in(self, tmp: Path, task: Task, diff: str, f2p: list[str], p2p: list[str], files: list[str]) -> Verdict:
@@ -138,6 +146,8 @@ class LocalVerifier:
         (tmp / "tests.diff").write_text(test_patch, encoding="utf-8")
         if test_patch.strip() and not apply_tests(repo, tmp / "tests.diff"):
             return _error("test_patch", "the test patch does not apply to the base commit")
+        (tmp / "candidate.diff").unlink()
+        (tmp / "tests.diff").unlink()
         present = [f for f in files if (repo / f).is_file()]
         canary = _write_canary(repo, present[0] if present else "test_canary.py")
         detail: dict[str, Any] = {"applied_with": method}
@@ -166,7 +176,13 @@ class LocalVerifier:
         if not records.started:
             if res.timed_out:
                 return _failed("tests_timed_out", **detail)
-            return _error("test_runner", f"pytest did not start: {res.stderr.strip()[-300:]}", **detail)
+            why = res.stderr.strip()[-300:]
+            if "No module named 'pytest'" in why:
+                why = (
+                    f"the interpreter the sandbox runs ({res.isolation}) has no pytest; set "
+                    "[domains.swebench.options] python to one that has (and any user can run), or install bubblewrap"
+                )
+            return _error("test_runner", f"pytest did not start: {why}", **detail)
         if records.forged:
             return _failed("forged_report", forged_lines=records.forged, **detail)
         statuses = status_map(records)
