@@ -145,25 +145,25 @@ class _Walk:
         self.stage_of = np.zeros((A, B), dtype=np.int64)
 
     def enter(self, m: int, proj: tuple[np.ndarray, ...]) -> None:
-        """Budgets that fall in stage ``m``: survival, spend (and correct sales) of the stage so far."""
-        RS, RE = proj[:2]
-        rows = self.parent[:, None]
-        start = self.starts[:, m : m + 1]
-        active = np.isfinite(start[:, 0])[:, None]
-        mask = (self.b[None, :] >= start) & active
-        x = np.where(mask, np.minimum(self.b[None, :] - np.where(active, start, 0.0), self.thr[:, m : m + 1]), 0.0)
-        kw = self.grid.weights(np.clip(x, 0.0, None))
-        s_lo, s_hi = RS[rows, kw.index], RS[rows, kw.index + 1]
-        e_val = RE[rows, kw.index] + kw.alpha * s_lo + kw.beta * s_hi
-        s_val = (1 - kw.w) * s_lo + kw.w * s_hi
+        """Budgets that fall in stage ``m``: survival, spend (and correct sales) of the stage so far.
+
+        Allocations that agree on the prefix, the stage's start and its threshold have the same values
+        here (in a grid of every tuple, the first stages are shared by thousands): each is computed once.
+        """
+        start, t = self.starts[:, m], self.thr[:, m]
+        key = np.stack([self.parent.astype(np.float64), start, t], axis=1)
+        _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        inv = inv.reshape(-1)
+        vals = _stage_values(self.grid, proj, self.parent[first], start[first], t[first])
+        s_val, e_val, g_val = (None if v is None else v[inv] for v in vals)
+        active = np.isfinite(start)[:, None]
+        mask = (self.b[None, :] >= start[:, None]) & active
         before = self.full_spend[:, :m].sum(axis=1)[:, None]
         self.S = np.where(mask, s_val, self.S) if m else s_val
         self.E = np.where(mask, before + e_val, self.E) if m else e_val
         self.partial = np.where(mask, e_val, self.partial) if m else e_val
         self.stage_of = np.where(mask, m, self.stage_of)
-        if self.good is not None and self.full_good is not None:
-            RWS, RW = proj[2:]
-            g_val = RW[self.parent][:, None] - ((1 - kw.w) * RWS[rows, kw.index] + kw.w * RWS[rows, kw.index + 1])
+        if g_val is not None and self.full_good is not None:
             g_before = self.full_good[:, :m].sum(axis=1)[:, None]
             self.good = np.where(mask, g_before + g_val, self.good) if m else g_val
 
@@ -195,6 +195,28 @@ class _Walk:
             sof = self.stage_of[:, None, :]
             by = np.where(lev < sof, self.full_spend[:, :, None], np.where(lev == sof, self.partial[:, None, :], 0.0))
         return _ChunkOut(1.0 - self.S, self.E, by, self.good)
+
+
+def _stage_values(
+    grid: LogGrid, proj: tuple[np.ndarray, ...], parent: np.ndarray, start: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """For each (prefix row, stage start, threshold): the stage's survival, spend and correct sales at
+    every grid budget (as if the budget fell in the stage; the caller masks the other budgets)."""
+    RS, RE = proj[:2]
+    rows = parent[:, None]
+    b = grid.budgets[None, :]
+    active = np.isfinite(start)[:, None]
+    s0 = np.where(active, start[:, None], 0.0)
+    x = np.where((b >= s0) & active, np.minimum(b - s0, t[:, None]), 0.0)
+    kw = grid.weights(np.clip(x, 0.0, None))
+    s_lo, s_hi = RS[rows, kw.index], RS[rows, kw.index + 1]
+    e_val = RE[rows, kw.index] + kw.alpha * s_lo + kw.beta * s_hi
+    s_val = (1 - kw.w) * s_lo + kw.w * s_hi
+    g_val = None
+    if len(proj) > 2:
+        RWS, RW = proj[2:]
+        g_val = RW[parent][:, None] - ((1 - kw.w) * RWS[rows, kw.index] + kw.w * RWS[rows, kw.index + 1])
+    return s_val, e_val, g_val
 
 
 def _cascade_chunk(grid: LogGrid, stages: list[_Stage], thr: np.ndarray, by_model: bool) -> _ChunkOut:

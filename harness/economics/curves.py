@@ -193,8 +193,12 @@ def _invert(
     frac = np.empty((R, u.size))
     for s in range(0, R, max(1, chunk)):
         p, e = P2[s : s + chunk], E2[s : s + chunk]
-        # first grid index with P >= u (P is nondecreasing): count of P < u
-        idx = (p[:, None, :] < u[None, :, None] - 1e-12).sum(axis=-1)
+        # first grid index with P >= u: P is nondecreasing, so a binary search per curve (the count of
+        # P < u, as comparing every budget with every target would give, without the (rows, u, B) array)
+        idx = np.empty((p.shape[0], u.size), dtype=np.int64)
+        below = u - 1e-12
+        for r in range(p.shape[0]):
+            idx[r] = np.searchsorted(p[r], below, side="left")
         reach = idx < B
         j = np.minimum(idx, B - 1)
         rows = np.arange(p.shape[0])[:, None]

@@ -46,7 +46,12 @@ class ThresholdGrid:
     kind: str = "all"
     cap: float = 1.0
     max_allocations: int = 20000
-    note: str = ""
+    note: str = ""  # how the grid was derived from the bank (2-model grid)
+    values_note: str = ""  # likewise for the values of 3+ model cascades
+
+    def describe(self, stages: int) -> str:
+        """How the grid a cascade of ``stages`` models searches was derived (empty: as the options say)."""
+        return self.note if stages <= 2 else self.values_note
 
     def allocations(self, stages: int) -> np.ndarray:
         """The allocations searched for a cascade of ``stages`` models (the last takes the rest)."""
@@ -96,16 +101,19 @@ def threshold_grid(
     hi = DEFAULT_FIRST_HI if first_hi is None else first_hi
     if not (0 < lo < hi):
         raise HarnessError(f"threshold grid needs 0 < --first-lo < --first-hi, got {lo} and {hi}")
-    points, note = int(first_points), ""
+    points, note, vnote = int(first_points), "", ""
     vlo, vhi = lo, hi
     if first_lo is None and math.isfinite(cheap) and cheap < lo:
         r = (hi / lo) ** (1 / max(points - 1, 1))
         extra = math.ceil(math.log(lo / cheap) / math.log(r) - 1e-9) + 1
         lo, points = lo * r**-extra, points + extra
         vlo = cheap
-        note = f"thresholds extended down to ${lo:.3g}, below the cheapest attempt (${cheap:.3g})"
+        note = f"thresholds searched from ${lo:.3g}, below the bank's cheapest attempt (${cheap:.3g}), to ${hi:.3g}"
+        vnote = f"thresholds searched from the bank's cheapest attempt (${cheap:.3g})"
     if first_hi is None and math.isfinite(full) and vlo < full < vhi:
         vhi = full
-        note += ("; " if note else "thresholds ") + f"of 3+ model cascades up to ${full:.3g}, the most any model spends"
-        note += " on a task"
-    return ThresholdGrid(lo, hi, points, vlo, vhi, values, kind, cap, max_allocations, note)
+        vnote = vnote or f"thresholds searched from ${vlo:.3g}"
+        vnote += f" to ${full:.3g}, the most a model spends on a task"
+    elif vnote:
+        vnote += f" to ${vhi:.3g}"
+    return ThresholdGrid(lo, hi, points, vlo, vhi, values, kind, cap, max_allocations, note, vnote)

@@ -57,8 +57,8 @@ def headline(a: Analysis) -> dict[str, Any]:
         else:
             out["threshold_values_usd"] = [g.values_lo, g.values_hi, g.values]
             out["threshold_grid"] = g.kind
-        if g.note:
-            out["threshold_grid_note"] = g.note
+        if g.describe(len(a.cascade)):
+            out["threshold_grid_note"] = g.describe(len(a.cascade)) + " (derived from the bank's costs per attempt)"
     if a.options.allocations is not None:
         out["threshold_grid_note"] = "allocations given explicitly (--allocations)"
     if not math.isfinite(where):

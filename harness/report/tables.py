@@ -155,8 +155,10 @@ def competition_table(a: Analysis) -> Table:
 def robust_table(a: Analysis) -> Table:
     """One row per fit/eval pair and fit budget: held-out mean margin, its bootstrap band, the in-domain
     best, tasks observed and dollars spent observing, fits that reached no target."""
+    pairs = list(dict.fromkeys(r.label for r in a.robust))
     cols = (
-        Column("fit_on", "fitted on", "text"),
+        Column("pair", "pair", "int"),
+        Column("fit_on", "fitted on", "text", terminal=False),
         Column("fit_budget_usd", "fit budget", "budget"),
         Column("bootstraps", "bootstraps", "int", terminal=False),
         Column("held_out_mean_margin", "held-out mean margin"),
@@ -170,6 +172,7 @@ def robust_table(a: Analysis) -> Table:
     )
     rows = [
         (
+            pairs.index(r.label) + 1,
             r.label,
             r.fit_budget,
             int(r.objective.size),
@@ -183,8 +186,11 @@ def robust_table(a: Analysis) -> Table:
         )
         for r in a.robust
     ]
-    caption = "no target: bootstraps whose fit reached none of its target rates (no strategy, margin 0)"
-    return table_of("robust", "Robust fits (held-out mean margin over bootstraps)", cols, rows, caption=caption)
+    caption = "; ".join(f"pair {k}: fit on {p}" for k, p in enumerate(pairs, 1))
+    caption += ". no target: bootstraps whose fit reached none of its target rates (no strategy, margin 0)"
+    return table_of(
+        "robust", "Robust fits (held-out mean margin over bootstraps)", cols, rows, caption=caption, group=True
+    )
 
 
 def robust_band_table(a: Analysis) -> Table:
