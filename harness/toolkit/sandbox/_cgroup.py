@@ -11,10 +11,14 @@ neighbours; the harness reads the run's CPU time from the cgroup and judges ``cp
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import queue
 import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,6 +230,46 @@ class RunCgroup:
                     time.sleep(0.005)
         self.dirs = {}
 
+    def release(self) -> None:
+        """After a run: kill what is left; an empty cgroup is removed in the background (rmdir is slow)."""
+        self.kill()
+        if self.pids():
+            self.remove()
+            return
+        _removals().put(list(self.dirs.values()))
+        self.dirs = {}
+
+
+def _rmdir(dirs: list[Path]) -> None:
+    deadline = time.monotonic() + 2.0
+    for d in dirs:
+        while True:
+            try:
+                d.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+
+
+@functools.cache
+def _removals() -> queue.Queue[list[Path]]:
+    """A queue of empty run cgroups to remove, served by one daemon thread (what is left at exit, or after
+    a crash, goes at the next start: run cgroups without a lease are stale)."""
+    q: queue.Queue[list[Path]] = queue.Queue()
+
+    def serve() -> None:
+        while True:
+            _rmdir(q.get())
+            q.task_done()
+
+    threading.Thread(target=serve, name="sandbox-cgroup-removal", daemon=True).start()
+    atexit.register(lambda: [_rmdir(q.get_nowait()) for _ in range(q.qsize())])
+    return q
+
 
 def _remove_stale(key: str) -> None:
     lay = layout()
@@ -235,4 +279,18 @@ def _remove_stale(key: str) -> None:
             RunCgroup(lay.version, stale).remove()
 
 
+def remove_unleased(leases: Callable[[], set[str]]) -> None:
+    """Remove run cgroups whose lease is gone (a removal cut short by an exit or a crash).
+
+    The cgroups are listed before the leases: a run takes its lease before it makes its cgroup.
+    """
+    lay = layout()
+    found = [d for parent in (lay.parents.values() if lay else []) for d in parent.glob("run-*")]
+    held = leases() if found else set()
+    for d in found:
+        if d.name[4:] not in held:
+            RunCgroup(lay.version, {"": d}).remove()  # type: ignore[union-attr]
+
+
 _state.STALE_HOOKS.append(_remove_stale)
+_state.UNLEASED_HOOKS.append(remove_unleased)

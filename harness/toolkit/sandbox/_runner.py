@@ -10,6 +10,7 @@ program prints or returns is the program's (printing "bwrap: ..." and exiting 1 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import resource
@@ -31,7 +32,6 @@ _START = (
     'n=$1; shift; case $1 in */*) [ -x "$1" ] || exit 127;; *) command -v "$1" >/dev/null 2>&1 || exit 127;; esac; '
     'printf "%s" "$n" >&2; exec "$@"'
 )
-_CLONE_NEWUSER, _CLONE_NEWNET, _CLONE_NEWIPC, _CLONE_NEWUTS = 0x10000000, 0x40000000, 0x08000000, 0x04000000
 _PR_SET_PDEATHSIG = 1
 
 
@@ -155,6 +155,7 @@ def _prepare(r: _Run) -> None:
 # ---------------------------------------------------------------------------------------------- command
 
 
+@functools.cache
 def _tool(name: str) -> str:
     path = shutil.which(name, path="/usr/bin:/bin:/usr/sbin:/sbin")
     if not path:
@@ -234,23 +235,8 @@ def _command(r: _Run) -> tuple[list[str], str, Callable[[], None] | None, list[i
         ns = ["--fork", "--kill-child=SIGKILL", "--pid", "--net", "--ipc", "--uts", "--mount-proc=/proc"]
         argv = [_tool("unshare"), *ns, f"--root={root.root}", f"--wd={r.cwd}", "--", *inner]
         return argv, "/", root.build, []
-    return inner, r.cwd, _own_namespaces, []
-
-
-def _own_namespaces() -> None:
-    """rlimits: no mount or PID namespace, but always a private network (and IPC, UTS)."""
-    libc = _unshare._LIBC
-    flags = _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
-    if os.geteuid() == 0:
-        if libc.unshare(flags) != 0:
-            raise OSError("unshare(network namespace) failed: the rlimits sandbox refuses to run with open network")
-        return
-    uid, gid = os.geteuid(), os.getegid()
-    if libc.unshare(_CLONE_NEWUSER | flags) != 0:
-        raise OSError("unshare(user+network namespace) failed: the rlimits sandbox refuses open network")
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-        with open(f"/proc/self/{name}", "w") as f:
-            f.write(text)
+    ns = ["--net", "--ipc", "--uts"] if os.geteuid() == 0 else ["--map-current-user", "--net", "--ipc", "--uts"]
+    return [_tool("unshare"), *ns, "--", *inner], r.cwd, None, []  # no network namespace: it refuses to run
 
 
 def _nproc(r: _Run) -> int:
@@ -261,11 +247,11 @@ def _nproc(r: _Run) -> int:
     return len(_state.uid_processes(me)) + r.req.limits.processes
 
 
-def _preexec(r: _Run, step: Callable[[], None] | None, join: list[int]):
+def _rlimits(r: _Run) -> list[tuple[int, tuple[int, int]]]:
     limits = r.req.limits
     cpu = max(1, math.ceil(limits.cpu_s)) + (1 if r.cgroup is not None else 0)  # the cgroup total rules first
     nproc = _nproc(r)
-    rlims = [
+    return [
         (resource.RLIMIT_CPU, (cpu, cpu)),  # soft == hard: SIGKILL (an init ignores SIGXCPU)
         (resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)),
         (resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes)),
@@ -273,18 +259,41 @@ def _preexec(r: _Run, step: Callable[[], None] | None, join: list[int]):
         (resource.RLIMIT_CORE, (0, 0)),
         (resource.RLIMIT_NPROC, (nproc, nproc)),
     ]
+
+
+def _preexec(r: _Run, step: Callable[[], None], join: list[int]):
+    """rlimits+unshare: the child builds its filesystem between fork and exec (then joins, limits itself)."""
+    rlims = _rlimits(r)
     libc = _unshare._LIBC
 
     def child() -> None:
         for fd in join:  # into the run's cgroup before anything of the run executes
             os.write(fd, b"0")
-        if step is not None:
-            step()
+        step()
         for which, value in rlims:
             resource.setrlimit(which, value)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the sandbox dies with this process
 
     return child
+
+
+def _gated(argv: list[str]) -> list[str]:
+    """bwrap and rlimits start without Python between fork and exec (a fork of the harness is slow): a shell
+    stops itself until the harness has put it into the cgroup and set its limits, then becomes the chain,
+    whose first step (``setpriv --pdeathsig``) ties it to the harness's life."""
+    return ["/bin/sh", "-c", 'kill -STOP $$ && exec "$@"', "sh", _tool("setpriv"), "--pdeathsig=KILL", "--", *argv]
+
+
+def _release(r: _Run, pid: int, join: list[int]) -> None:
+    """Wait for the gate to stop, put it into the cgroup, limit it, let it go on."""
+    _, status = os.waitpid(pid, os.WUNTRACED)
+    if not os.WIFSTOPPED(status):
+        raise SandboxError(f"sandbox ({r.req.isolation}) could not start its gate (status {status})")
+    for fd in join:
+        os.write(fd, str(pid).encode())
+    for which, value in _rlimits(r):
+        resource.prlimit(pid, which, value)
+    os.kill(pid, signal.SIGCONT)
 
 
 def _env(r: _Run) -> dict[str, str]:
@@ -325,7 +334,7 @@ def _terminate(r: _Run) -> Callable[[], None]:
                 pass
         if r.cgroup is not None:
             r.cgroup.kill()
-        if r.fresh_uid and r.req.isolation == "rlimits" and calls[0] % 5 == 0:
+        if r.fresh_uid and r.req.isolation == "rlimits" and r.cgroup is None and calls[0] % 5 == 0:
             _state.kill_uid(r.uid)  # type: ignore[arg-type]  # no PID namespace to take everything along
         calls[0] += 1
 
@@ -360,7 +369,7 @@ def _execute(r: _Run) -> SandboxResult:
         r.fds.append(stdin)  # type: ignore[arg-type]
     try:
         r.proc = subprocess.Popen(
-            argv,
+            argv if step is not None else _gated(argv),
             stdin=stdin,
             stdout=out_w,
             stderr=err_w,
@@ -369,8 +378,10 @@ def _execute(r: _Run) -> SandboxResult:
             start_new_session=True,
             close_fds=True,
             pass_fds=tuple(keep),
-            preexec_fn=_preexec(r, step, join),
+            preexec_fn=_preexec(r, step, join) if step is not None else None,
         )
+        if step is None:
+            _release(r, r.proc.pid, join)
     except subprocess.SubprocessError as exc:  # the child's setup (namespaces, mounts, uid) failed
         if req.talk is not None:
             os.close(in_w)
@@ -459,9 +470,9 @@ def _cleanup(r: _Run) -> None:
             except ChildProcessError:
                 pass
         if r.cgroup is not None:
-            r.cgroup.remove()
-        if r.fresh_uid and r.req.isolation == "rlimits":  # elsewhere the PID namespace died with its init
-            _state.kill_uid(r.uid)  # type: ignore[arg-type]
+            r.cgroup.release()  # kills whatever is left in it (escaped daemons too)
+        if r.fresh_uid and r.req.isolation == "rlimits" and _state.uid_processes(r.uid):  # type: ignore[arg-type]
+            _state.kill_uid(r.uid)  # type: ignore[arg-type]  # no PID namespace, no cgroup
         if r.req.tree is None and r.workdir is not None and r.owner is not None:
             _workdir.take_back(r.workdir, r.uid, r.owner)  # type: ignore[arg-type]
         if r.fresh_uid and r.req.isolation == "rlimits":  # after the workdir is the owner's again
