@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -119,6 +120,37 @@ def decode_json(obj: Any) -> Any:
         return _decode(obj)
     except (ValueError, TypeError, RecursionError) as exc:
         raise DataError(f"sandbox sent malformed data: {exc}"[:300]) from None
+
+
+def read_records(channel: bytes, expected: Iterable[str], key: str = "id") -> tuple[dict[str, dict], str | None]:
+    """JSON-line records from a result channel, one per expected key: (records by key, problem or None).
+
+    For verifiers whose program reports one record per test (e.g. a pytest plugin the harness injects,
+    writing ``{"id": nodeid, "outcome": ...}`` per test to ``$HARNESS_CHANNEL_FD``): a line that is not a
+    JSON object, a record without ``key``, an unknown key, a key seen twice or an expected key missing
+    is a *problem*, and a careful verifier then fails the whole run (the program may have forged it).
+    """
+    want = set(expected)
+    out: dict[str, dict] = {}
+    for line in channel.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return out, "a line that is not JSON"
+        if not isinstance(rec, dict) or not isinstance(rec.get(key), str):
+            return out, f"a record without a string {key!r}"
+        k = rec[key]
+        if k not in want:
+            return out, f"a record for an unknown {key} {k!r:.100}"
+        if k in out:
+            return out, f"two records for {key} {k!r:.100}"
+        out[k] = rec
+    missing = want - set(out)
+    if missing:
+        return out, f"{len(missing)} expected record(s) missing, e.g. {sorted(missing)[0]!r:.100}"
+    return out, None
 
 
 #: ``_encode`` and ``_decode`` as source text, to paste into a program the harness runs in the sandbox
