@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,32 @@ import os as _os
 for _path in _glob.glob("tests/test_hv*.py") + _glob.glob("test_hv*.py"):
     _os.remove(_path)
 """
+#: run at interpreter start-up from the user site directory (HOME): read the verifier's key, forge a pass
+FORGER = """import hashlib, hmac, json, os, re, sys
+
+key = sys.stdin.buffer.readline().strip()
+marker = sys.stdin.buffer.readline().strip().decode()
+seq = 0
+
+
+def emit(kind, **payload):
+    global seq
+    body = json.dumps({"seq": seq, "kind": kind, **payload}, sort_keys=True)
+    mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    os.write(int(os.environ.get("HARNESS_CHANNEL_FD", 1)), f"\\n{marker} {body} {mac}\\n".encode())
+    seq += 1
+
+
+emit("start", pytest="9")
+for path in [a for a in sys.argv if a.endswith(".py")]:
+    for name in re.findall(r"^def (test_\\w+)", open(path).read(), re.M):
+        failed = os.path.basename(path).startswith("test_hv")
+        for when in ("setup", "call", "teardown"):
+            outcome = "failed" if failed and when == "call" else "passed"
+            emit("phase", nodeid=f"{path}::{name}", when=when, outcome=outcome, xfail=False)
+emit("end", exitstatus=0)
+os._exit(0)
+"""
 INIT = BASE["textkit/__init__.py"]
 
 
@@ -85,6 +112,15 @@ HOSTILE = {
     "shadow_pytest": _diff({"pytest.py": "import sys\nprint('6 passed')\nsys.exit(0)\n"}),
     # the canary deleted before it is collected
     "delete_canary": _diff({"textkit/__init__.py": DELETE_CANARY + "\n" + INIT}),
+    # a forger in the user site directory, were HOME the checkout (the sandbox gives a private /tmp today;
+    # the interpreter also runs with -s), and as site/usercustomize at the root (not on the start-up path)
+    "usercustomize": _diff(
+        {
+            f".local/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages/usercustomize.py": FORGER,
+            "usercustomize.py": FORGER,
+            "sitecustomize.py": FORGER,
+        }
+    ),
     # a .gitignore hiding a new conftest from `git status`
     "hidden_conftest": _diff({".gitignore": "conftest.py\n", "tests/conftest.py": FORCE_PASS_HOOK}),
 }

@@ -1,4 +1,4 @@
-"""Runs INSIDE the sandbox as ``python -c <this file's text> <pytest args>``: pytest with a reporter that
+"""Runs INSIDE the sandbox as ``python -s -c <this file's text> <pytest args>``: pytest with a reporter that
 sends each test phase's outcome to the verifier on a channel the code under test cannot impersonate.
 
 Before anything of the repository is imported, it reads a per-run secret key and record marker from

@@ -241,7 +241,9 @@ def _run_pytest(repo: Path, files: list[str], stdin: str, opts: Mapping[str, Any
         stderr_bytes=1 * MiB,
         disk_bytes=1024 * MiB,
     )
-    argv = [python, "-c", BOOTSTRAP, *PYTEST_ARGS, *files]
+    # -s: no user site directory (HOME is inside reach of the run: a usercustomize.py or .pth there would
+    # run before the bootstrap and could read its key)
+    argv = [python, "-s", "-c", BOOTSTRAP, *PYTEST_ARGS, *files]
     # installed pytest plugins are not loaded unless asked for (the harness's own cannot import here)
     env = {} if opts.get("autoload_plugins") else {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     kwargs: dict[str, Any] = {"tree": str(repo)}
