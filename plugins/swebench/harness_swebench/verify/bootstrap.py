@@ -73,6 +73,8 @@ def main():
 
     emit("start", pytest=pytest.__version__)
     sys.path.insert(0, os.getcwd())  # the repository under test, as `python -m pytest` would see it
+    if os.path.isdir("src"):  # a src/ layout: its packages too, ahead of an installed copy
+        sys.path.insert(0, os.path.join(os.getcwd(), "src"))
     sys.exit(pytest.main(sys.argv[1:], plugins=[_reporter(emit)]))
 
 
