@@ -131,6 +131,12 @@ ESCAPES = {
     "@@ -0,0 +1 @@\n+x = 1\n",
     "absolute": "--- /dev/null\n+++ /tmp/abs.py\n@@ -0,0 +1 @@\n+x = 1\n",
 }
+#: the test file deleted and a directory of the same name put in its place
+_TEST_LINES = BASE["tests/test_core.py"].splitlines(keepends=True)
+DIR_IN_PLACE = (
+    "diff --git a/tests/test_core.py b/tests/test_core.py\ndeleted file mode 100644\n--- a/tests/test_core.py\n"
+    f"+++ /dev/null\n@@ -1,{len(_TEST_LINES)} +0,0 @@\n" + "".join("-" + line for line in _TEST_LINES)
+) + _diff({"tests/test_core.py/x.py": "x = 1\n"})
 #: a symbolic link out of the repository, then a file written through it
 SYMLINK = (
     "diff --git a/out b/out\nnew file mode 120000\n--- /dev/null\n+++ b/out\n@@ -0,0 +1 @@\n+/tmp\n"
@@ -159,6 +165,7 @@ def verdicts(builtin_tasks: dict) -> dict:
     quick = dataclasses.replace(task, data={**task.data, OPTIONS_KEY: {"timeout_s": 3}})
     jobs = {name: (task, diff) for name, diff in {**HOSTILE, "fix_and_tests": FIX_AND_TESTS}.items()}
     jobs["hang"] = (quick, HANG)
+    jobs["dir_in_place"] = (task, DIR_IN_PLACE)
     with concurrent.futures.ProcessPoolExecutor(2) as pool:
         futures = {name: pool.submit(_verify, t, d) for name, (t, d) in jobs.items()}
         return {name: f.result() for name, f in futures.items()}
@@ -217,3 +224,9 @@ def test_a_symbolic_link_does_not_carry_writes_out_of_the_repository(builtin_tas
     escape.unlink(missing_ok=True)
     v = _verify(builtin_tasks[IID], SYMLINK)
     assert v.status == "failed" and not escape.exists(), v.detail
+
+
+def test_a_directory_in_a_test_files_place_is_put_back(verdicts: dict) -> None:
+    v = verdicts["dir_in_place"]
+    assert v.detail["outcome"] == "unresolved" and v.detail["discarded"] == ["tests/test_core.py"], v.detail
+    assert v.detail["PASS_TO_PASS"]["failed_count"] == 0  # the real tests ran

@@ -141,7 +141,10 @@ class LocalVerifier:
         method = apply_candidate(repo, tmp / "candidate.diff")
         if method is None:
             return _failed("patch_did_not_apply")
-        discarded = restore(repo, [*files, *patch_paths(str(task.data.get("test_patch") or ""))])
+        try:
+            discarded = restore(repo, [*files, *patch_paths(str(task.data.get("test_patch") or ""))])
+        except (HarnessError, OSError) as exc:  # the candidate left the tree in a state git cannot put back
+            return _failed("patch_did_not_apply", reason=f"the test files could not be put back: {exc}"[:300])
         test_patch = str(task.data.get("test_patch") or "")
         (tmp / "tests.diff").write_text(test_patch, encoding="utf-8")
         if test_patch.strip() and not apply_tests(repo, tmp / "tests.diff"):

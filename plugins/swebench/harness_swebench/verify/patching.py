@@ -12,6 +12,7 @@ the test patch is applied.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -91,13 +92,19 @@ def restore(repo: Path, protected: Iterable[str]) -> list[str]:
     touched = [p for p in changed_paths(repo) if p in keep or PurePosixPath(p).name in CONFIG_FILES]
     for path in touched:
         if run_quiet([*GIT, "cat-file", "-e", f"HEAD:{path}"], repo).returncode == 0:
-            target = repo / path
-            if target.is_symlink() or target.is_file():
-                target.unlink()
+            _remove(repo / path)
             git("checkout", "-q", "HEAD", "--", path, cwd=repo)
         else:
-            (repo / path).unlink(missing_ok=True)
+            _remove(repo / path)
     return touched
+
+
+def _remove(target: Path) -> None:
+    """Delete a file, a link (not what it points to) or a directory a candidate put in a file's place."""
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
 
 
 def apply_tests(repo: Path, diff_file: Path) -> bool:
