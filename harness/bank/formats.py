@@ -30,6 +30,20 @@ class JsonlFormat:
         return Bank.read_jsonl(path)
 
 
+class ParquetFormat:
+    """The ``attempts.parquet`` that ``harness export`` writes: every attempt with its verdict and correctness."""
+
+    name = "parquet"
+    description = "an attempts.parquet written by harness export (verdict and correctness per attempt)"
+    domain = None
+
+    def detect(self, path: Path) -> bool:
+        return path.is_file() and path.suffix == ".parquet"
+
+    def read(self, path: Path) -> Bank:
+        return Bank.read_parquet(path)
+
+
 def find_format(path: str | Path, formats: Mapping[str, Any] | None = None, fmt: str | None = None) -> Any:
     """The registered format that reads ``path``: ``fmt`` by name, else the first whose ``detect`` is true
     (plugins' formats before the core's JSONL). ``formats`` defaults to the loaded plugins' formats."""
@@ -60,3 +74,4 @@ def read_bank(path: str | Path, formats: Mapping[str, Any] | None = None, fmt: s
 @hookimpl
 def register_bank_formats(register: Any) -> None:
     register(JsonlFormat())
+    register(ParquetFormat())

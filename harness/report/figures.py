@@ -68,7 +68,7 @@ def log_ticks(ax: Any) -> None:
 
     lo, hi = ax.get_ylim()
     if lo > 0 and math.log10(hi / lo) < 2:
-        ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(3, 1)))
+        ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 
 
 def _stages(a: Analysis) -> str:
@@ -184,6 +184,7 @@ def competition_figure(a: Analysis, plt: Any) -> Any:
 
 
 def entry_figure(a: Analysis, plt: Any) -> Any:
+    """Revenue shares before (wide pale bands) and after (lines) the entrant joins, without/with arbitrage."""
     ch = a.entry
     assert ch is not None
     names = tables.entry_names(ch)
@@ -193,17 +194,20 @@ def entry_figure(a: Analysis, plt: Any) -> Any:
     for ax, arb in zip(axes, (False, True), strict=True):
         for n in names:
             name = lab[n] + (" (entrant)" if n == a.options.entrant else "")
-            if n != a.options.entrant:
-                ax.plot(
-                    a.targets, tables._share(ch.shares_before, n, arb), "--", color=color[n], label=f"{name}, before"
-                )
-            ax.plot(a.targets, tables._share(ch.shares_after, n, arb), "-", color=color[n], label=f"{name}, after")
+            before, after = tables._share(ch.shares_before, n, arb), tables._share(ch.shares_after, n, arb)
+            if n != a.options.entrant:  # before: a wide pale band under the after line, so both show
+                ax.plot(a.targets, before, color=color[n], lw=4.0, alpha=0.3, label=f"{name}, before entry")
+            ax.plot(a.targets, after, "-", color=color[n], lw=1.1, label=f"{name}, after entry")
         ax.set_xlabel(RATE_AXIS)
-        ax.set_ylim(-0.03, 1.03)
-        ax.set_title("with arbitrage" if arb else "without arbitrage (cheapest provider takes all)", loc="left")
+        ax.set_ylim(-0.04, 1.04)
+        ax.set_title("with arbitrage" if arb else "without arbitrage", loc="left")
     axes[0].set_ylabel("revenue share")
     axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.suptitle(f"Market entry of {lab[str(a.options.entrant)]} ({len(a.curves.tasks)} tasks)", fontsize=8)
+    fig.suptitle(
+        f"Market entry of {lab[str(a.options.entrant)]}: revenue shares ({len(a.curves.tasks)} tasks; without "
+        "arbitrage the cheapest provider takes all)",
+        fontsize=7.5,
+    )
     return fig
 
 
@@ -238,7 +242,7 @@ def gatekeeping_figure(a: Analysis, plt: Any) -> Any:
 def robust_figure(a: Analysis, plt: Any) -> Any:
     """Held-out mean margin against the fit budget (5-95% band), one panel per fit/eval pair."""
     pairs = list(dict.fromkeys(r.label for r in a.robust))
-    fig, axes = plt.subplots(1, len(pairs), figsize=(min(WIDE, COLUMN * len(pairs)), 2.7), squeeze=False)
+    fig, axes = plt.subplots(1, len(pairs), figsize=(min(WIDE, COLUMN * len(pairs)), 2.9), squeeze=False)
     for ax, pair in zip(axes[0], pairs, strict=True):
         rs = [r for r in a.robust if r.label == pair]
         finite = sorted((r for r in rs if r.fit_budget is not None), key=lambda r: r.fit_budget)
@@ -254,19 +258,16 @@ def robust_figure(a: Analysis, plt: Any) -> Any:
         ax.axhline(rs[0].best_in_domain, color="0.3", ls="--", lw=0.9, label="best in domain")
         ax.axhline(0.0, color="0.8", lw=0.6)
         top = max([rs[0].best_in_domain, *(r.band[1] for r in rs)])
-        ax.set_ylim(-0.02, max(0.1, top * 1.25))
+        ax.set_ylim(-0.02, max(0.1, top * 1.1))
         ax.set_xlabel("fit budget per source (USD)")
         ax.set_ylabel("held-out mean margin")
-        ax.set_title(_wrap(pair), loc="left", fontsize=6.5)
-        ax.legend(loc="lower right")
-    n = a.robust[0].objective.size
-    fig.suptitle(f"Robust fits ({n} bootstraps; held-out rates {_rates(a)})", fontsize=7.5)
+        held = f"held out at {rs[0].targets[0]:.2f}-{rs[0].targets[-1]:.2f}"
+        ax.set_title(_wrap(f"fit on {pair.replace('tasks matching ', '')}; {held}"), loc="left", fontsize=6.5)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(f"Robust fits ({a.robust[0].objective.size} bootstraps)", fontsize=7.5)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
-
-
-def _rates(a: Analysis) -> str:
-    r = a.robust[0]
-    return f"{r.targets[0]:.2f}-{r.targets[-1]:.2f}"
 
 
 def _wrap(text: str, width: int = 48) -> str:
@@ -305,7 +306,7 @@ def write_figures(a: Analysis, out: Path) -> list[Path]:
     with plt.rc_context(STYLE):
         for name, draw in figures_for(a).items():
             fig = draw(a, plt)
-            if name != "market.png":
+            if name not in ("market.png", "robust.png"):  # these lay out their own legend
                 fig.tight_layout()
             path = out / name
             fig.savefig(path, dpi=300, bbox_inches="tight")

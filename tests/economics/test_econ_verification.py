@@ -232,6 +232,9 @@ def test_store_and_parquet_round_trip_correctness(tmp_path):
     assert e.attempts == (1, 1, 0) and e.correct == (1, 0, 0) and e.verify_cpu_s == pytest.approx(0.6)
     frame.to_parquet(tmp_path / "attempts.parquet", index=False)
     assert Bank.read_parquet(tmp_path / "attempts.parquet") == bank
+    from harness.bank.formats import read_bank
+
+    assert read_bank(tmp_path / "attempts.parquet") == bank  # a registered bank format: --bank FILE.parquet
     # the JSONL export imports back with the same correctness
     bank.write_jsonl(tmp_path / "bank")
     with Store(tmp_path / "t.sqlite") as st:
