@@ -98,14 +98,18 @@ def test_the_cli_round_trip_keeps_the_bank_exactly(tmp_path: Path, prices_config
         }
     )
     bank.write_jsonl(tmp_path / "bank")
+    # store A: the bank in, inspect logs out; store B: the logs in, a bank out (domain "inspect" in both:
+    # the plugin registers it, so no store needs a domain created for it)
+    other = prices_config.with_name("other.toml")
+    other.write_text(prices_config.read_text().replace("store.sqlite", "other.sqlite"))
     steps = [
-        ("import", str(tmp_path / "bank"), "--domain", "math"),
-        ("export", "--domain", "math", "--format", "inspect", "--out", str(tmp_path / "logs")),
-        ("import", str(tmp_path / "logs"), "--domain", "again"),
-        ("export", "--domain", "again", "--out", str(tmp_path / "back"), "--no-parquet"),
+        (prices_config, ("import", str(tmp_path / "bank"), "--domain", "inspect")),
+        (prices_config, ("export", "--domain", "inspect", "--format", "inspect", "--out", str(tmp_path / "logs"))),
+        (other, ("import", str(tmp_path / "logs"))),
+        (other, ("export", "--domain", "inspect", "--out", str(tmp_path / "back"), "--no-parquet")),
     ]
-    for step in steps:
-        done = run_harness(*step, config=prices_config)
+    for config, step in steps:
+        done = run_harness(*step, config=config)
         assert done.returncode == 0, done.stderr
     for model in ("cheap", "strong"):
         assert (tmp_path / "back" / f"{model}.jsonl").read_bytes() == (
