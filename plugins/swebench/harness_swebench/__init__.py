@@ -19,7 +19,7 @@ from harness_swebench.sources import HUB_REVISIONS, BuiltinSource, HubSource, Lo
 
 __version__ = "0.2.0"
 #: Bumped when what is asked or how it is judged changes, so old attempts are not reused.
-DOMAIN_VERSION = "2"
+DOMAIN_VERSION = "3"
 
 __all__ = ["HUB_REVISIONS", "checkout", "public_view", "repository"]
 

@@ -125,6 +125,8 @@ parse_duration() treats minutes as hours
 ```
 
 A minute is 60 seconds: I expected `120` and `5400`.
+
+(`parse_duration` is in `duration/parse.py`.)
 """,
         fix={"duration/parse.py": [('"m": 3600', '"m": 60')]},
         tests={

@@ -149,6 +149,8 @@ ValueError: too many values to unpack (expected 2)
 
 Only the first `=` on a line should separate the key from the value; I expected
 `{"": {}, "db": {"url": "postgres://host/db?sslmode=require"}}`.
+
+(The parser is `parse` in `iniconf/parser.py`.)
 """,
         fix={"iniconf/parser.py": [('key, value = line.split("=")', 'key, value = line.split("=", 1)')]},
         tests={
@@ -184,6 +186,8 @@ but a ";" comment raises an error:
 >>> parse("; generated file\\nkey = 1\\n")
 iniconf.parser.ParseError: line 1: expected 'key = value', got '; generated file'
 ```
+
+(The parser is `parse` in `iniconf/parser.py`.)
 """,
         fix={"iniconf/parser.py": [('line.startswith("#")', 'line.startswith(("#", ";"))')]},
         tests={

@@ -85,6 +85,8 @@ The docstring of `intervals.merge` says touching intervals merge, but:
 ```
 
 I expected `[(1, 4)]`. Overlapping intervals are merged correctly.
+
+(`merge` is in `intervals/merge.py`.)
 """,
         fix={"intervals/merge.py": [("if result and start < result[-1][1]:", "if result and start <= result[-1][1]:")]},
         tests={

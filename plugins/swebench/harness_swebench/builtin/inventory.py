@@ -112,6 +112,8 @@ None
 ```
 
 It should return the sum of quantity times unit price, here `6`.
+
+(`Inventory` is in `inventory/stock.py`.)
 """,
         fix={
             "inventory/stock.py": [

@@ -121,6 +121,8 @@ clamp() returns the upper bound for values inside the range
 ```
 
 `clamp(value, low, high)` should limit `value` to `[low, high]`: I expected `5` and `0`.
+
+(`clamp` is in `numkit/util.py`.)
 """,
         fix={"numkit/util.py": [("return max(high, min(low, value))", "return max(low, min(high, value))")]},
         tests={
@@ -160,6 +162,8 @@ median() of an even number of values is wrong
 
 The docstring says the median of an even count is the mean of the two middle values, so this should
 be `2.5`. Odd counts work.
+
+(`median` is in `numkit/stats.py`.)
 """,
         fix={
             "numkit/stats.py": [
@@ -204,6 +208,8 @@ and `spread` do, but:
 >>> mean([])
 ZeroDivisionError: division by zero
 ```
+
+(`mean` is in `numkit/stats.py`.)
 """,
         fix={
             "numkit/stats.py": [

@@ -133,6 +133,8 @@ apply_discount() raises the price instead of lowering it
 
 A 10% discount on 1000 cents should give 900. Because of this, `Cart.total("SAVE10")` charges more
 than the undiscounted total.
+
+(`apply_discount` is in `shop/pricing.py`.)
 """,
         fix={
             "shop/pricing.py": [

@@ -97,6 +97,8 @@ whose length is exactly `width` gets cut:
 ```
 
 "hello" has 5 characters and fits in a width of 5, so I expected `'hello'`.
+
+(`truncate` is in `textkit/core.py`.)
 """,
         fix={"textkit/core.py": [("if len(text) < width:", "if len(text) <= width:")]},
         tests={
@@ -134,7 +136,7 @@ The docstring of `textkit.slugify` says `slugify("Hello World!") == "hello-world
 'hello_world'
 ```
 
-The default separator should be a hyphen, as documented.
+The default separator should be a hyphen, as documented (see `slugify` in `textkit/core.py`).
 """,
         fix={"textkit/core.py": [('def slugify(text, sep="_"):', 'def slugify(text, sep="-"):')]},
         tests={
