@@ -17,6 +17,8 @@ options), so another task, other arguments or another dataset are another experi
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import json
 import sys
 from collections.abc import Iterator, Mapping
@@ -128,6 +130,7 @@ def load_task(spec: TaskSpec) -> Any:
 
     try:
         with local_datasets(spec.dataset):
+            _import_task_module(spec.task)
             tasks = load_tasks([spec.task], dict(spec.task_args))
     except HarnessError:
         raise
@@ -150,6 +153,18 @@ def load_task(spec: TaskSpec) -> Any:
         )
     _loaded[spec.key] = task
     return task
+
+
+def _import_task_module(name: str) -> None:
+    """Import ``pkg.task`` for a registry name ``pkg/task`` when that module exists (inspect-evals' layout):
+    the task registers itself, and inspect does not import every eval of the package (hundreds of
+    modules, seconds in each verification worker) to find it. Anything else is left to inspect."""
+    pkg, slash, task = name.partition("/")
+    if not slash or "/" in task or name.endswith(".py") or not (pkg.isidentifier() and task.isidentifier()):
+        return
+    with contextlib.suppress(ImportError):
+        if importlib.util.find_spec(pkg) is not None and importlib.util.find_spec(f"{pkg}.{task}") is not None:
+            importlib.import_module(f"{pkg}.{task}")
 
 
 def _first_line(exc: BaseException) -> str:
