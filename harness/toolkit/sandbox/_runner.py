@@ -277,11 +277,12 @@ def _preexec(r: _Run, step: Callable[[], None], join: list[int]):
     return child
 
 
-def _gated(argv: list[str]) -> list[str]:
+def _gated(argv: list[str], isolation: str) -> list[str]:
     """bwrap and rlimits start without Python between fork and exec (a fork of the harness is slow): a shell
     stops itself until the harness has put it into the cgroup and set its limits, then becomes the chain,
-    whose first step (``setpriv --pdeathsig``) ties it to the harness's life."""
-    return ["/bin/sh", "-c", 'kill -STOP $$ && exec "$@"', "sh", _tool("setpriv"), "--pdeathsig=KILL", "--", *argv]
+    tied to the harness's life by bwrap's ``--die-with-parent`` or, for rlimits, ``setpriv --pdeathsig``."""
+    tie = [] if isolation == "bwrap" else [_tool("setpriv"), "--pdeathsig=KILL", "--"]
+    return ["/bin/sh", "-c", 'kill -STOP $$ && exec "$@"', "sh", *tie, *argv]
 
 
 def _release(r: _Run, pid: int, join: list[int]) -> None:
@@ -369,7 +370,7 @@ def _execute(r: _Run) -> SandboxResult:
         r.fds.append(stdin)  # type: ignore[arg-type]
     try:
         r.proc = subprocess.Popen(
-            argv if step is not None else _gated(argv),
+            argv if step is not None else _gated(argv, req.isolation),
             stdin=stdin,
             stdout=out_w,
             stderr=err_w,
