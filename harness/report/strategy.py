@@ -66,6 +66,11 @@ def strategy_lines(data: dict[str, Any], sources: int) -> list[str]:
     label = display_names(data["models"])
     lines = [f"{label[m]}: up to ${usd:.4g} per task" for m, usd in data["stages"]]
     lines.append(f"worst-case mean margin across {sources} source(s): {data['worst_case_mean_margin']:.3f}")
+    if data.get("fit_budget_usd") is not None and "observed_tasks" in data:
+        seen = ", ".join(
+            f"{n} tasks for ${usd:.4g}" for n, usd in zip(data["observed_tasks"], data["fit_spend_usd"], strict=True)
+        )
+        lines.append(f"observed with the fit budget: {seen}")
     if data.get("degenerate_note"):
         lines.append(data["degenerate_note"])
     return lines

@@ -120,9 +120,13 @@ def _json_value(v: Any) -> Any:
 
 
 def _csv_value(v: Any) -> Any:
+    """A CSV cell: floats with 15 significant digits (no float noise), ``inf``/``nan`` as such."""
     if v is None:
         return ""
-    return v.item() if hasattr(v, "item") else v
+    v = v.item() if hasattr(v, "item") else v
+    if isinstance(v, float) and math.isfinite(v):
+        return float(f"{v:.15g}")
+    return v
 
 
 def table_of(name: str, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], **kw: Any) -> Table:
