@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.toolkit.sandbox import Limits, SandboxError, available_isolations, python_for, run_sandboxed
+from harness.toolkit.sandbox import Limits, SandboxError, _cgroup, available_isolations, python_for, run_sandboxed
 from harness.toolkit.sandbox._state import SHARED_TMP, state_dir, uid_processes
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -63,6 +63,12 @@ def _nothing_left_on_the_host():
         time.sleep(0.05)
     assert not any(uid_processes(u) for u in UIDS)
     assert _files_of(UIDS) == []
+    lay = _cgroup.layout()
+    cgroups = [p / f"run-{u}" for p in (lay.parents.values() if lay else []) for u in UIDS]
+    deadline = time.monotonic() + 3  # empty run cgroups are removed in the background
+    while any(c.exists() for c in cgroups) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(c.exists() for c in cgroups)
     assert list((state_dir() / "runs").iterdir()) == [] or not UIDS
 
 

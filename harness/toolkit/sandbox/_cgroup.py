@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import multiprocessing.util
 import os
 import queue
 import signal
@@ -266,8 +267,13 @@ def _removals() -> queue.Queue[list[Path]]:
             _rmdir(q.get())
             q.task_done()
 
+    def drain() -> None:
+        while not q.empty():
+            _rmdir(q.get_nowait())
+
     threading.Thread(target=serve, name="sandbox-cgroup-removal", daemon=True).start()
-    atexit.register(lambda: [_rmdir(q.get_nowait()) for _ in range(q.qsize())])
+    atexit.register(drain)
+    multiprocessing.util.Finalize(None, drain, exitpriority=0)  # pool workers leave without atexit
     return q
 
 
