@@ -115,3 +115,25 @@ def test_builtin_filters(registry) -> None:
     assert len(list(source.tasks({"limit": 4}))) == 4
     with pytest.raises(HarnessError, match="difficulty must be among very easy, easy, medium, hard"):
         list(source.tasks({"difficulty": "trivial"}))
+
+
+def test_hub_source_asks_for_the_pinned_revision(registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness_swebench.sources as sources
+
+    asked = []
+
+    def fake_rows(dataset, config, split, revision, **kw):
+        asked.append((dataset, split, revision))
+        return iter(_rows(3))
+
+    monkeypatch.setattr(sources, "load_hub_rows", fake_rows)
+    source = registry.setup("swebench", {**S, "source": "hub"}).source
+    tasks = source.tasks({"source": "hub", "instances": ["octo__repo-1"], "check_repos": False})
+    assert [t.id for t in tasks] == ["octo__repo-1"]
+    source.tasks({"source": "SWE-bench/SWE-bench_Lite", "check_repos": False, "split": "dev"})
+    source.tasks({"dataset": "lite", "revision": "abc", "check_repos": False})
+    assert asked == [
+        ("SWE-bench/SWE-bench_Verified", "test", "c104f840cc67f8b6eec6f759ebc8b2693d585d4a"),
+        ("SWE-bench/SWE-bench_Lite", "dev", "6ec7bb89b9342f664a54a6e0a6ea6501d3437cc2"),
+        ("SWE-bench/SWE-bench_Lite", "test", "abc"),
+    ]
