@@ -116,3 +116,23 @@ def test_a_faked_sandbox_error_is_a_failure(iso, code):
     fake = (HOSTILE / "stdio_fake_sandbox_error.py").read_text().replace("EXIT", str(code))
     v = CodeVerifier(isolation=iso).verify(task, Candidate(answer=fake))
     assert v.status == "failed" and v.error_kind is None and v.detail["failure"] == "runtime_error", v.detail
+
+
+@pytest.mark.parametrize("iso", ISOLATIONS)
+def test_the_harness_interpreter_never_runs_a_candidate_as_root(iso):
+    """``CodeVerifier(python=sys.executable)``: the program still runs unprivileged, or the verdict is an error."""
+    import os
+    import sys
+
+    from harness import Task
+
+    task = Task("uid", {"kind": "stdio", "public_tests": [{"input": "", "output": "0"}], "hidden_tests": []})
+    v = CodeVerifier(isolation=iso, python=sys.executable).verify(
+        task, Candidate(answer="import os\nprint(os.getuid())\n")
+    )
+    if os.geteuid() != 0:
+        return
+    if v.status == "error":  # rlimits: the interpreter is unreachable for an unprivileged uid, so it refuses
+        assert iso == "rlimits" and "would have to run" in v.detail["message"]
+    else:
+        assert v.status == "failed" and v.detail["failure"] == "wrong_answer", v.detail
