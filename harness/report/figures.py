@@ -38,6 +38,7 @@ STYLE = {
 }
 COLUMN = 3.4  # inches: one column of a two-column paper
 WIDE = 7.0
+PAPER = ("market.png", "robust.png")  # written at 300 dpi for print; the others at 200
 
 
 def _plt() -> Any:
@@ -300,7 +301,7 @@ def figures_for(a: Analysis) -> dict[str, Callable[[Analysis, Any], Any]]:
 
 
 def write_figures(a: Analysis, out: Path) -> list[Path]:
-    """Every figure of the analysis as PNG (300 dpi) into ``out``; returns the files written."""
+    """Every figure of the analysis as PNG into ``out``; returns the files written."""
     plt = _plt()
     files = []
     with plt.rc_context(STYLE):
@@ -309,7 +310,7 @@ def write_figures(a: Analysis, out: Path) -> list[Path]:
             if name not in ("market.png", "robust.png"):  # these lay out their own legend
                 fig.tight_layout()
             path = out / name
-            fig.savefig(path, dpi=300, bbox_inches="tight")
+            fig.savefig(path, dpi=300 if name in PAPER else 200, bbox_inches="tight")
             plt.close(fig)
             files.append(path)
     return files

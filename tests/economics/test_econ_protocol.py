@@ -101,7 +101,7 @@ def test_fits_that_reach_no_target_are_counted_or_an_error():
     assert (paper.cap, paper.charge, paper.eval_rates.points, paper.fit_rates.points) == (0.5, "last", 20, 100)
 
 
-def test_paper_protocol_on_swebench_grows_with_the_fit_budget(swe_eval_dir, tmp_path):
+def test_paper_protocol_on_swebench_grows_with_the_fit_budget(swe_eval_dir):
     code, out, err = _main(
         [
             "analyze",
@@ -116,7 +116,7 @@ def test_paper_protocol_on_swebench_grows_with_the_fit_budget(swe_eval_dir, tmp_
             "--fit-budget",
             "2,50",
             "--bootstraps",
-            "12",
+            "8",
             "--robust-protocol",
             "paper",
             "--rate-points",
@@ -126,8 +126,6 @@ def test_paper_protocol_on_swebench_grows_with_the_fit_budget(swe_eval_dir, tmp_
             "--rounds",
             "1",
             "--json",
-            "--out",
-            str(tmp_path),
         ]
     )
     assert code == 0, err
@@ -138,7 +136,6 @@ def test_paper_protocol_on_swebench_grows_with_the_fit_budget(swe_eval_dir, tmp_
     assert big["mean_observed_tasks"] > small["mean_observed_tasks"]
     assert big["mean_fit_spend_usd"] <= 50 + 1e-9
     assert all(r["held_out_mean_margin"] <= r["best_in_domain"] + 1e-12 for r in rob)
-    assert (tmp_path / "robust.png").read_bytes()[:4] == b"\x89PNG"
     code, _, err = _main(
         [
             "analyze",
