@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.types import Candidate, Task, Verdict
+
+_PR_SET_PDEATHSIG = 1
 
 
 def available_cores() -> int:
@@ -67,8 +71,15 @@ class Verification(Protocol):
     def shutdown(self, force: bool) -> None: ...
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent only
+def _worker_init(parent: int) -> None:
+    """A verification worker ignores Ctrl-C (the parent handles it) and dies with its parent, even one that
+    was SIGKILLed (otherwise the pool's idle workers would linger, adopted by init, forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
 
 
 class ProcessVerification:
@@ -79,7 +90,9 @@ class ProcessVerification:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        return concurrent.futures.ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_worker_init, initargs=(os.getpid(),)
+        )
 
     def start(self) -> None:
         """Start the workers now (before an event loop and its threads exist)."""
