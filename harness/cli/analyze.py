@@ -1,7 +1,8 @@
 """``harness analyze`` (the market a bank implies) and ``harness fit`` (a robust cascade's thresholds).
 
-The numbers come from :mod:`harness.economics.analysis`; this module reads the bank (a folder or the
-store), prints a summary, and writes ``--json`` or ``--out DIR`` (CSV tables and PNG figures).
+Option parsing and wiring only: this module reads the bank (a path in any registered format, or the
+store) and the options into :class:`~harness.economics.analysis.AnalysisOptions`; the numbers come from
+:mod:`harness.economics.analysis`, the tables, JSON, CSV files and figures from :mod:`harness.report`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import typer
 
 from harness.bank import Bank, BankMatrix
-from harness.cli.common import bank_from_path, config, console, split_csv, store, task_groups
+from harness.cli.common import bank_from_path, config, console, split_csv, store, store_bank, task_groups
 from harness.economics.analysis import (
     AnalysisOptions,
     analyze_matrix,
@@ -66,10 +67,8 @@ def load_bank(
     if path is not None:
         bank, fmt_domain = bank_from_path(path)
         return bank, task_groups(domain or fmt_domain), domain or fmt_domain
-    with store(ctx) as st:
-        bank = st.bank(domain=domain, run_id=run_id, fingerprint=fingerprint)
-    if not bank.models:
-        raise HarnessError("the store has no attempts for these filters: give --bank PATH or collect first")
+    with store(ctx) as st:  # an unknown domain, or several held, is one line naming the store's domains
+        bank, domain = store_bank(st, domain, run_id, fingerprint)
     return bank, task_groups(domain), domain
 
 
@@ -208,7 +207,8 @@ BUDGETS_HELP = "fit budgets in USD per source, comma-separated ('none': the full
 def analyze(
     ctx: typer.Context,
     bank: Annotated[
-        Opt[Path], typer.Option(help="bank folder (<model>.jsonl) or SWE-bench evaluation files; default: the store")
+        Opt[Path],
+        typer.Option(help="bank: <model>.jsonl folder, attempts.parquet or SWE-bench results (default: the store)"),
     ] = None,
     domain: Annotated[Opt[str], typer.Option(help="store: only this domain")] = None,
     run_id: Annotated[Opt[str], typer.Option(help="store: only this run")] = None,
