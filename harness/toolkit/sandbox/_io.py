@@ -119,29 +119,15 @@ def communicate(
             if now - exited_at > 1.0:
                 break
         for key, _ in sel.select(timeout=0.02):
-            fd = key.fd
-            if fd == pidfd:
+            if key.fd == pidfd:
                 continue  # reaped below
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except BlockingIOError:
-                continue
-            name = names[fd]
-            if not chunk:
-                sel.unregister(fd)
+            got = _read(key.fd, names[key.fd], out, caps, conv)
+            if got is None:
+                sel.unregister(key.fd)
                 open_pipes -= 1
-                if name == "stdout" and conv is not None:
-                    conv.finish()
-                continue
-            if name == "stdout" and conv is not None:
-                conv.feed(chunk)
-            room = caps[name] - len(out.outputs[name])
-            out.outputs[name] += chunk[: max(room, 0)]
-            if len(chunk) > room:
-                out.truncated[name] = True
-                if killed_at is None:
-                    killed_at = time.monotonic()
-                    terminate()
+            elif not got and killed_at is None:  # over its cap: the run ends here
+                killed_at = time.monotonic()
+                terminate()
         if status is None:
             pid, st, ru = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -164,6 +150,26 @@ def communicate(
         conv.finish()
         thread.join(timeout=2.0)  # type: ignore[union-attr]
     return out
+
+
+def _read(fd: int, name: str, out: Outcome, caps: dict[str, int], conv: Conversation | None) -> bool | None:
+    """Read what ``fd`` has: None at its end, False when it went over its cap, else True."""
+    try:
+        chunk = os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return True
+    if not chunk:
+        if name == "stdout" and conv is not None:
+            conv.finish()
+        return None
+    if name == "stdout" and conv is not None:
+        conv.feed(chunk)
+    room = caps[name] - len(out.outputs[name])
+    out.outputs[name] += chunk[: max(room, 0)]
+    if len(chunk) > room:
+        out.truncated[name] = True
+        return False
+    return True
 
 
 def _pidfd(pid: int) -> int | None:
