@@ -85,7 +85,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="times each built-in instance is verified")
     ap.add_argument("--workers", type=int, default=None, help="pool size (default: bounded by cores and memory)")
     ap.add_argument("--isolation", default="auto")
+    ap.add_argument("--solver-only", action="store_true", help="only the agent solver's overhead per step")
     args = ap.parse_args()
+    if args.solver_only:
+        return solver_overhead(isolation=args.isolation)
     for repo in REPOS.values():
         built_repo(repo)  # once, outside the timings
     tasks = BuiltinSource().tasks({})
@@ -112,6 +115,61 @@ def main() -> None:
     print("one verification, median seconds per stage:")
     for name in rows[0]:
         print(f"  {name:<18} {statistics.median(r[name] for r in rows):.3f}")
+    solver_overhead(isolation=args.isolation)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Solver overhead (the agent solver's own cost per step, excluding model time): a scripted model answers
+# at once through the real metering path, so what is measured is the episode's setup, the thread/event-loop
+# bridge of each model call, each command's sandbox run through the command pool, and the final diff.
+
+
+def solver_overhead(steps: int = 20, episodes: int = 3, isolation: str = "auto") -> None:
+    """Per-step and per-episode overhead of the ``agent`` solver, against a bare ``bash -c`` per command."""
+    import asyncio
+
+    from harness_swebench.solvers import AgentSolver
+
+    from harness.testing import ScriptedModel
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # the metered client counts tokens offline
+    if isolation != "auto":
+        os.environ["HARNESS_SANDBOX"] = isolation
+    task = next(t for t in BuiltinSource().tasks({}) if t.id == "builtin__textkit-1")
+    task = Task(task.id, {**task.data, "solver_options": {"step_limit": steps + 1}}, task.split)
+    step = "THOUGHT: look.\n\n```bash\ngrep -n def textkit/core.py | head -3\n```"
+    submit = "```bash\necho COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT\n```"
+    rows = []
+    for _ in range(episodes):
+        model = ScriptedModel([step] * steps + [submit])
+        start = time.perf_counter()
+        cand = asyncio.run(AgentSolver().solve(task, model))
+        wall = time.perf_counter() - start
+        d = cand.detail
+        assert d["exit_status"] == "Submitted" and len(d["per_step"]) == steps + 1
+        model_s = sum(r["model_s"] for r in d["per_step"])
+        command_s = sum(r.get("command_s", 0.0) for r in d["per_step"])
+        loop_s = wall - d["setup_s"] - d["diff_s"] - model_s - command_s
+        rows.append(
+            {"model": model_s, "command": command_s, "loop": loop_s, "setup": d["setup_s"], "diff": d["diff_s"]}
+        )
+    bare = []
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = checkout(task, Path(tmp) / "r")
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            subprocess.run(["bash", "-c", "grep -n def textkit/core.py | head -3"], cwd=repo, capture_output=True)
+            bare.append(time.perf_counter() - t0)
+    n = steps + 1
+    med = statistics.median
+    per = {k: med(r[k] for r in rows) for k in rows[0]}
+    print(f"agent solver, {episodes} episodes of {n} steps (scripted model, {cand.detail['isolation']} sandbox):")
+    print(
+        f"  per step: command in the sandbox  {per['command'] / n * 1000:7.1f} ms   (bare bash: {med(bare) * 1000:.1f} ms)"
+    )
+    print(f"  per step: agent loop and metering {per['loop'] / n * 1000:7.1f} ms   (bridge, token count, templates)")
+    print(f"  per step: model time (scripted)   {per['model'] / n * 1000:7.1f} ms")
+    print(f"  per episode: checkout + private copy {per['setup']:.2f} s, final diff {per['diff']:.2f} s")
 
 
 if __name__ == "__main__":

@@ -88,27 +88,32 @@ class AgentSolver:
 
     def _episode(self, task: Task, issue: str, opts: AgentOptions, metered: Any) -> dict[str, Any]:
         """Check out, snapshot, run the agent, diff; always removes its directories (runs in the thread)."""
+        from harness_swebench.solvers.commands import CommandWorker
         from harness_swebench.solvers.mini import MINI_SWE_AGENT_VERSION, HarnessAgent, SandboxEnvironment
 
         start = time.monotonic()
         deadline = start + opts.wall_s if opts.wall_s > 0 else float("inf")
         work = Path(tempfile.mkdtemp(prefix="harness-agent-"))
         private = Path(tempfile.mkdtemp(prefix="harness-agent-git-"))
+        worker: CommandWorker | None = None
         try:
             repo = self.checkout(task, work / "testbed")
             snapshot = PrivateRepo.snapshot(repo, private / "git", str(task.data.get("base_commit") or "HEAD"))
             _hide_history(repo)
+            worker = CommandWorker()
+            setup_s = time.monotonic() - start
             work.chmod(0o711)  # rlimits isolation: the run's unprivileged uid must traverse to the copy
-            env = SandboxEnvironment(repo, opts, deadline, metered.steps)
+            env = SandboxEnvironment(worker, repo, opts, deadline, metered.steps)
             env.stop = metered.stop
             agent = HarnessAgent(metered, env, deadline=deadline, **_agent_config(opts, repo))
             exit_status, _message = agent.run(issue)
+            ran = time.monotonic()
             detail: dict[str, Any] = {
                 "exit_status": exit_status,
                 "steps": metered.n_calls,
                 "cost_usd": metered.cost,
                 "per_step": metered.steps,
-                "wall_s": round(time.monotonic() - start, 3),
+                "setup_s": round(setup_s, 3),
                 "isolation": env.isolation,
                 "mini_swe_agent": MINI_SWE_AGENT_VERSION,
             }
@@ -120,10 +125,14 @@ class AgentSolver:
                     detail.update(files_changed=diff.files, files_skipped=diff.skipped)
                 except TreeTooLarge as exc:
                     detail["diff_refused"] = str(exc)
+            detail["diff_s"] = round(time.monotonic() - ran, 3)
+            detail["wall_s"] = round(time.monotonic() - start, 3)
             prompt = "\n\n".join(m["content"] for m in agent.messages[:2])
             response = json.dumps([{"role": m["role"], "content": m["content"]} for m in agent.messages[2:]])
             return {"answer": answer, "prompt": prompt, "response": response, **detail}
         finally:
+            if worker is not None:
+                worker.close()
             remove_tree(work)
             remove_tree(private)
 

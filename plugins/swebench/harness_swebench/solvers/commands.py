@@ -1,22 +1,28 @@
 """The agent's shell commands, each run in the sandbox with the working copy as its directory.
 
-Commands run in worker processes, not in the solver's process: the sandbox sets its limits between
+Commands run in a worker process of their own (one per episode, ``python -m
+harness_swebench.solvers.commands``), not in the solver's process: the sandbox sets its limits between
 fork and exec, which is only safe in a single-threaded process, and the solver's process has an event
-loop, model threads and the agent's thread. One small pool (a worker per core, started once, shared by
-all episodes of the process) keeps that cost to a round trip per command.
+loop, model threads and the agent's thread. The worker is started with ``subprocess`` (not
+``multiprocessing``, which re-imports the caller's main module and fails for ``python -c`` or a
+notebook), reads one JSON request per line and answers one JSON result per line; it ignores Ctrl-C (the
+collection handles it) and exits when its input closes, so it never outlives the episode.
 """
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
+import json
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness import HarnessError
 
 MiB = 1024 * 1024
 #: What each command sees besides the sandbox's own variables (mini-swe-agent's SWE-bench settings).
@@ -69,56 +75,72 @@ def run_command(
     )
 
 
-def _worker_init() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the collection's to handle
+class CommandWorker:
+    """The worker process of one episode; :meth:`run` blocks (call it from the agent's thread)."""
 
+    def __init__(self) -> None:
+        self._log = tempfile.TemporaryFile()
+        self._lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "harness_swebench.solvers.commands"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            close_fds=True,
+        )
 
-_LOCK = threading.Lock()
-_POOL: ProcessPoolExecutor | None = None
+    def run(self, command: str, workdir: str, timeout_s: float, memory_mb: int, processes: int) -> CommandResult:
+        request = {"command": command, "workdir": workdir, "timeout_s": timeout_s, "memory_mb": memory_mb}
+        request["processes"] = processes
+        with self._lock:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            try:
+                self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+                self.proc.stdin.flush()
+                line = self.proc.stdout.readline()
+            except (BrokenPipeError, OSError):
+                line = b""
+        if not line:
+            raise HarnessError(f"swebench: the agent's command worker died ({self._last_error()})")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise HarnessError(reply["error"])
+        return CommandResult(**reply)
 
+    def _last_error(self) -> str:
+        code = self.proc.poll()
+        self._log.seek(0)
+        lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {code}"
 
-def _workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
-def pool() -> ProcessPoolExecutor:
-    """The process's command pool (created on first use)."""
-    global _POOL
-    with _LOCK:
-        if _POOL is None:
-            ctx = multiprocessing.get_context("forkserver")
-            _POOL = ProcessPoolExecutor(max_workers=_workers(), mp_context=ctx, initializer=_worker_init)
-        return _POOL
-
-
-def _reset(broken: ProcessPoolExecutor) -> None:
-    global _POOL
-    with _LOCK:
-        if _POOL is broken:
-            _POOL = None
-    broken.shutdown(wait=False, cancel_futures=True)
-
-
-def execute(
-    command: str, workdir: str, timeout_s: float, memory_mb: int, processes: int, env: Mapping[str, str] | None = None
-) -> CommandResult:
-    """Run one command in a pool worker (blocking; call from the agent's thread). A pool whose worker
-    died is replaced and the command tried once more."""
-    for attempt in (1, 2):
-        p = pool()
+    def close(self) -> None:
+        """End the worker (its input closes; killed if it does not exit at once)."""
         try:
-            return p.submit(run_command, command, workdir, timeout_s, memory_mb, processes, env).result()
-        except BrokenProcessPool:
-            _reset(p)
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        finally:
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            self._log.close()
 
 
-@atexit.register
-def _shutdown() -> None:
-    if _POOL is not None:
-        _POOL.shutdown(wait=False, cancel_futures=True)
+def _serve() -> None:
+    """The worker's loop: one request per input line, one result per output line, until input closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    sys.stdout = sys.stderr  # nothing but results on the protocol stream
+    for line in sys.stdin:
+        try:
+            result = asdict(run_command(**json.loads(line)))
+        except HarnessError as exc:  # the sandbox itself could not run: the caller stops, saying why
+            result = {"error": str(exc)}
+        out.write(json.dumps(result) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    _serve()

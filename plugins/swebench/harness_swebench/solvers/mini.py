@@ -5,8 +5,9 @@ project) is synchronous, so an episode runs its ``DefaultAgent`` in a thread. :c
 sends every query back to the event loop through the harness's metered client (so each call is priced,
 counted, capped and stopped like any other, and a refused or failed call raises out of the agent), and
 records each step's tokens and dollars. :class:`SandboxEnvironment` runs each command in the sandbox with
-the working copy as its directory. :class:`HarnessAgent` adds a wall-clock limit (mini-swe-agent v1 has
-step and cost limits only) and names which limit ended the episode.
+the working copy as its directory, through the episode's command worker. :class:`HarnessAgent` adds a
+wall-clock limit (mini-swe-agent v1 has step and cost limits only) and names which limit ended the
+episode.
 """
 
 from __future__ import annotations
@@ -106,7 +107,15 @@ class MeteredModel:
 class SandboxEnvironment:
     """mini-swe-agent's Environment protocol: each command in the sandbox, cwd = the working copy."""
 
-    def __init__(self, workdir: Path, options: AgentOptions, deadline: float, steps: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        worker: commands.CommandWorker,
+        workdir: Path,
+        options: AgentOptions,
+        deadline: float,
+        steps: list[dict[str, Any]],
+    ) -> None:
+        self.worker = worker
         self.workdir = str(workdir)
         self.options = options
         self.deadline = deadline
@@ -122,7 +131,7 @@ class SandboxEnvironment:
         if left <= 1.0:
             raise TimeLimitExceeded(f"the episode's wall-clock limit ({self.options.wall_s:g} s) was reached")
         limit = min(float(timeout or self.options.command_timeout_s), left)
-        res = commands.execute(
+        res = self.worker.run(
             command, self.workdir, limit, self.options.command_memory_mb, self.options.command_processes
         )
         self.isolation = res.isolation
