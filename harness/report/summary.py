@@ -55,7 +55,7 @@ def headline(a: Analysis) -> dict[str, Any]:
         if len(a.cascade) == 2:
             out["threshold_grid_usd"] = [g.lo, g.hi, g.points]
         else:
-            out["threshold_values_usd"] = [g.values_lo, g.values_hi, g.values]
+            out["threshold_values_usd"] = list(g.span(len(a.cascade)))
             out["threshold_grid"] = g.kind
         if g.describe(len(a.cascade)):
             out["threshold_grid_note"] = g.describe(len(a.cascade)) + " (derived from the bank's costs per attempt)"
