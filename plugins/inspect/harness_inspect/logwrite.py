@@ -26,14 +26,14 @@ from harness_inspect.logread import META
 from harness_inspect.prices import HARNESS_PREFIX
 
 SCORER = "harness"
+#: Samples written between two flushes of the log being written (see :func:`write_log`).
+FLUSH_EVERY = 200
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 
 
 def write_logs(attempts: Sequence[Attempt], out_dir: Path) -> list[Path]:
     """Write one log per (domain, model, fingerprint) into ``out_dir``; returns the paths written."""
     offline.apply()
-    from inspect_ai.log import write_eval_log
-
     groups: dict[tuple[str, str, str], list[Attempt]] = {}
     for a in attempts:
         groups.setdefault((a.domain, a.model, a.fingerprint), []).append(a)
@@ -43,9 +43,41 @@ def write_logs(attempts: Sequence[Attempt], out_dir: Path) -> list[Path]:
         log = build_log(domain, model, fp, rows)
         # inspect's own naming, <time>_<task>_<id>.eval (the viewer lists logs by it): task = the domain
         path = out_dir / f"{_iso(min(a.started_at for a in rows), True)}_{_safe(domain)}_{_safe(model)}-{fp}.eval"
-        write_eval_log(log, str(path), format="eval")
+        write_log(log, path)
         written.append(path)
     return written
+
+
+def write_log(log: Any, path: Path) -> None:
+    """Write an ``EvalLog`` as ``.eval``, flushing every :data:`FLUSH_EVERY` samples.
+
+    This is what ``inspect_ai.log.write_eval_log`` does (its own recorder, so the archive is exactly
+    inspect's), except that it flushes as it goes: inspect's writer keeps every sample buffered until
+    the end and de-duplicates the buffer on each one, quadratic in the samples (10,000 attempts took
+    minutes). Falls back to ``write_eval_log`` if a later inspect moves the recorder.
+    """
+    from inspect_ai.log import condense_sample, write_eval_log
+
+    from harness_inspect.inspect_compat import eval_recorder, run_async
+
+    recorder_class = eval_recorder()
+    if recorder_class is None:
+        write_eval_log(log, str(path), format="eval")
+        return
+
+    async def write() -> None:
+        recorder = recorder_class(str(path.parent))
+        await recorder.log_init(log.eval, str(path), clean=True)
+        await recorder.log_start(log.eval, log.plan)
+        for i, sample in enumerate(log.samples or [], 1):
+            await recorder.log_sample(log.eval, condense_sample(sample))
+            if i % FLUSH_EVERY == 0:
+                await recorder.flush(log.eval)
+        await recorder.log_finish(
+            log.eval, log.status, log.stats, log.results, log.reductions, log.error, invalidated=log.invalidated
+        )
+
+    run_async(write())
 
 
 def build_log(domain: str, model: str, fp: str, attempts: Sequence[Attempt]) -> Any:
