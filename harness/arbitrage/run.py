@@ -60,6 +60,8 @@ class RunOptions:
     concurrency: int = 1
     strategy_options: dict[str, Any] = field(default_factory=dict)
     refund_wrong: bool = False
+    executor: str = "local"  # "ray": live attempts solved and verified on a Ray cluster (harness.cluster)
+    ray_address: str | None = None
 
 
 @dataclass
@@ -252,8 +254,9 @@ class Runner:
         assert self.loop is not None
         setup = self.registry.setup(self.o.domain, self.config.domain_options(self.o.domain))
         session = Session(
-            self.config, self.registry, self.store, setup, self.o.models, self._left(), self.o.run_id, prefix="run"
-        )
+            self.config, self.registry, self.store, setup, self.o.models, self._left(), self.o.run_id, prefix="run",
+            executor=self.o.executor, ray_address=self.o.ray_address,
+        )  # fmt: skip
         session.check()
         if self.on_stopping is not None:
             session.on_stopping = self.on_stopping

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.cli.common import config, console, emit_json, err_console, registry, split_csv, store
+from harness.cluster.connection import choose
 from harness.collect.collector import CollectOptions, Collector
 from harness.errors import HarnessError
 
@@ -130,6 +131,13 @@ def collect(
     concurrency: Annotated[OptInt, typer.Option(help="attempts in flight (default: sum of model concurrency)")] = None,
     verify_workers: Annotated[OptInt, typer.Option(help="verification processes (default: cores)")] = None,
     run_id: Annotated[OptStr, typer.Option(help="run id to record (default: a new one)")] = None,
+    executor: Annotated[
+        str, typer.Option(help="where solves and verifications run: local (processes here) or ray (a Ray cluster)")
+    ] = "local",
+    ray_address: Annotated[
+        OptStr,
+        typer.Option(help="--executor ray: auto, or HOST:PORT of the head (default: $RAY_ADDRESS, else a private one)"),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable summary on stdout")] = False,
 ) -> None:
     """Collect verified attempts of models on a domain's tasks; resumes where a previous run stopped."""
@@ -138,6 +146,7 @@ def collect(
     if not name:
         raise HarnessError("no domain: pass --domain D or set [run] domain in harness.toml")
     names = split_csv(models) or list(cfg.run.models) or list(cfg.market.providers)
+    executor, ray_address = choose(executor, ray_address)
     for n, v in (("--concurrency", concurrency), ("--verify-workers", verify_workers)):
         if v is not None and v < 1:
             raise HarnessError(f"{n} must be at least 1 (got {v})")
@@ -150,6 +159,8 @@ def collect(
         concurrency=concurrency,
         verify_workers=verify_workers,
         run_id=run_id,
+        executor=executor,
+        ray_address=ray_address,
     )
     with store(ctx) as st:
         collector = Collector(cfg, registry(), st, options)

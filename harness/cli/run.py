@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -19,6 +20,7 @@ from harness.arbitrage.outputs import write_outputs
 from harness.arbitrage.run import RunInterrupted, Runner, RunOptions, RunResult
 from harness.bank.formats import read_bank
 from harness.cli.common import config, console, emit_json, err_console, registry, split_csv, store
+from harness.cluster.connection import choose
 from harness.collect.collector import CollectOptions, Collector
 from harness.config import Config
 from harness.errors import HarnessError
@@ -81,6 +83,7 @@ def build_options(cfg: Config, a: dict[str, Any]) -> RunOptions:
         opts["stages"] = [[m, *rest] for m, (_, *rest) in zip(named, stages, strict=True)]
     if a["model"]:
         opts["model"] = _names(a["replay"], [a["model"]])[0]
+    executor, ray_address = choose(a.get("executor", "local"), a.get("ray_address"))
     return RunOptions(
         domain=domain,
         strategy=a["strategy"] or cfg.run.strategy,
@@ -103,6 +106,8 @@ def build_options(cfg: Config, a: dict[str, Any]) -> RunOptions:
         concurrency=a["concurrency"] or cfg.run.concurrency,
         strategy_options=opts,
         refund_wrong=cfg.market.refund_wrong,
+        executor=executor,
+        ray_address=ray_address,
     )
 
 
@@ -155,9 +160,11 @@ class Progress:
             err_console.print(self.text(), highlight=False, soft_wrap=True)
 
 
-def _collect_for_run(cfg: Config, st: Any) -> Any:
+def _collect_for_run(cfg: Config, st: Any, o: RunOptions) -> Any:
     def collect(options: CollectOptions, why: str) -> dict[str, Any]:
         from harness.cli.collect import run_with_progress
+
+        options = dataclasses.replace(options, executor=o.executor, ray_address=o.ray_address)  # the run's executor
 
         err_console.print(
             f"collecting first: {why}: {options.limit} tasks x {options.attempts} attempts of "
@@ -262,6 +269,13 @@ def run(
     ] = None,
     concurrency: Annotated[Opt[int], typer.Option(help="tasks served at once (live)")] = None,
     run_id: Annotated[Opt[str], typer.Option(help="run id recorded with new attempts")] = None,
+    executor: Annotated[
+        str, typer.Option(help="live: where solves and verifications run: local or ray (a Ray cluster)")
+    ] = "local",
+    ray_address: Annotated[
+        Opt[str],
+        typer.Option(help="--executor ray: auto, or HOST:PORT of the head (default: $RAY_ADDRESS, else a private one)"),
+    ] = None,
     no_collect: Annotated[
         bool, typer.Option("--no-collect", help="never collect a missing bank: say how to make it")
     ] = False,
@@ -278,7 +292,7 @@ def run(
             collect_missing=cfg.run.collect_missing and not no_collect,
             tasks=cfg.run.fit_tasks,
             attempts=cfg.run.fit_attempts,
-            collect=_collect_for_run(cfg, st),
+            collect=_collect_for_run(cfg, st, o),
         )
         runner = Runner(cfg, registry(), st, o, plan)
         progress = Progress(lambda: runner.loop.ledger if runner.loop else None, o.limit)

@@ -44,6 +44,8 @@ class CollectOptions:
     concurrency: int | None = None
     verify_workers: int | None = None
     run_id: str | None = None
+    executor: str = "local"  # "ray": solves and verifications on a Ray cluster (harness.cluster)
+    ray_address: str | None = None
 
 
 class Collector:
@@ -66,7 +68,7 @@ class Collector:
         self.domain: Domain = self.setup.domain
         self.session = Session(
             config, registry, store, self.setup, options.models, options.max_spend, options.run_id,
-            on_written=self._written,
+            on_written=self._written, executor=options.executor, ray_address=options.ray_address,
         )  # fmt: skip
         self.session.on_stopping = _say_stopping
         self.models = self.session.models

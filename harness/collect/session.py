@@ -43,6 +43,8 @@ class Session:
         run_id: str | None = None,
         prefix: str = "collect",
         on_written: Callable[[Sequence[Any]], None] | None = None,
+        executor: str = "local",
+        ray_address: str | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -60,6 +62,9 @@ class Session:
         self.started = time.monotonic()
         self.finished: float | None = None
         self.cpu_s = 0.0
+        self.executor = executor  # "local" (worker processes here) or "ray" (harness.cluster)
+        self.ray_address = ray_address
+        self.cluster: Any = None  # the RayExecutor with executor="ray"
 
     def check(self) -> None:
         """Fail before any call: missing keys, and models that cannot be priced under a spend cap."""
@@ -72,6 +77,15 @@ class Session:
                     f"model {name!r} has no price, so its calls cannot be reserved under --max-spend; set "
                     f"input_cost_per_mtok and output_cost_per_mtok (an upper bound) in [models.{name}]"
                 )
+        if self.executor == "ray":  # connect now: a missing Ray or a wrong address is one line, before any call
+            self._cluster().connect()
+
+    def _cluster(self) -> Any:
+        if self.cluster is None:
+            from harness.cluster import RayExecutor
+
+            self.cluster = RayExecutor(self.ray_address, self.setup)
+        return self.cluster
 
     @property
     def elapsed(self) -> float:
@@ -80,9 +94,12 @@ class Session:
     def run(self, body: Callable[[AttemptPipeline], Awaitable[None]], verify_workers: int) -> None:
         """Run ``body`` with the pipeline; raise HarnessError on a fatal stop, KeyboardInterrupt when stopped
         by a signal (everything finished is committed either way)."""
-        verification = ProcessVerification(max(1, min(verify_workers, available_cores())))
+        if self.executor == "ray":  # solves and verifications on the cluster (harness.cluster.executor)
+            verification, setup = self._cluster(), self._cluster().setup
+        else:
+            verification, setup = ProcessVerification(max(1, min(verify_workers, available_cores()))), self.setup
         self.pipeline = AttemptPipeline(
-            self.setup, self.models, self.providers, self.prices, self.fingerprints, self.ledger, self.state,
+            setup, self.models, self.providers, self.prices, self.fingerprints, self.ledger, self.state,
             verification, self.writer, self.run_id, env_secrets(list(self.models.values())),
         )  # fmt: skip
         # Cancelling in-flight calls on Ctrl-C leaves litellm coroutines unawaited: not worth a warning.
