@@ -20,6 +20,7 @@ from typing import Any
 from harness import Candidate, HarnessError, ModelClient, Task, Verdict
 
 from harness_inspect import model_api
+from harness_inspect.inspect_compat import scorer_name, set_active_model
 from harness_inspect.scoring import PassRule, pick_score
 from harness_inspect.state import dump_messages, dump_output, load_messages, load_output
 from harness_inspect.tasks import TaskSpec, load_task
@@ -178,9 +179,7 @@ async def _score(itask: Any, sample: Any, stored: Mapping[str, Any]) -> dict[str
 
 def _scorer_name(scorer: Any, taken: Mapping[str, Any]) -> str:
     """The name inspect gives a scorer in logs (its registry name without the package), made unique."""
-    from inspect_ai._util.registry import registry_unqualified_name
-
-    base = registry_unqualified_name(scorer)
+    base = scorer_name(scorer)
     name, n = base, 1
     while name in taken:
         n += 1
@@ -199,11 +198,7 @@ class _active:
         self.model, self.config = model, config
 
     def __enter__(self) -> None:
-        try:
-            from inspect_ai.model._model import init_active_model
-        except ImportError:  # a newer inspect moved it: solvers calling get_model() then fail clearly
-            return
-        init_active_model(self.model, self.config)
+        set_active_model(self.model, self.config)
 
     def __exit__(self, *exc: object) -> None:
         return None

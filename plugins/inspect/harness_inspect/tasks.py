@@ -126,12 +126,12 @@ def load_task(spec: TaskSpec) -> Any:
     if spec.key in _loaded:
         return _loaded[spec.key]
     offline.apply()
-    from inspect_ai._eval.loader import load_tasks  # inspect's own resolution of `inspect eval` task names
+    from harness_inspect.inspect_compat import load_tasks
 
     try:
         with local_datasets(spec.dataset):
             _import_task_module(spec.task)
-            tasks = load_tasks([spec.task], dict(spec.task_args))
+            tasks = load_tasks(spec.task, dict(spec.task_args))
     except HarnessError:
         raise
     except Exception as exc:
