@@ -129,6 +129,12 @@ class Ledger:
             "cost_per_task_usd": cost / len(self.records) if self.records else None,
         }
 
+    def margin_after(self, n: int) -> float | None:
+        """The margin of the first ``n`` tasks served (how it evolved during the run)."""
+        first = self.records[:n]
+        revenue = sum(r.revenue for r in first)
+        return (revenue - sum(r.cost for r in first)) / revenue if revenue > 0 else None
+
     def bands(self, draws: int = 1000, seed: int = 0) -> dict[str, list[float] | None]:
         """Bootstrap 5th-95th percentiles of margin, solve rate and cost per task (tasks resampled)."""
         done = self.done

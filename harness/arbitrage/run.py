@@ -107,6 +107,11 @@ class RunResult:
         history = getattr(self.strategy, "history", None)
         if history is not None:
             out["refits"] = history
+            marks = [h["served"] for h in history[1:]] + [len(self.ledger.records)]
+        else:
+            n = len(self.ledger.records)
+            marks = sorted({max(1, round(n * k / 10)) for k in range(1, 11)}) if n else []
+        out["margin_evolution"] = [{"tasks": k, "margin": self.ledger.margin_after(k)} for k in marks]
         return json_clean(out)
 
 

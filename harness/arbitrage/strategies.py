@@ -115,7 +115,9 @@ class Adaptive(Robust):
             raise HarnessError("strategy 'adaptive': explore_every and refit_every must be at least 1")
         self.own: dict[str, dict[str, BankEntry]] = {m: {} for m in context.models}
         self.served = 0
-        self.history: list[dict[str, Any]] = [{"tasks": 0, "stages": self.describe(), "fitted_margin": None}]
+        self.history: list[dict[str, Any]] = [
+            {"tasks": 0, "served": 0, "stages": self.describe(), "fitted_margin": None}
+        ]
         self._exploring: set[str] = set()
 
     def next_buy(self, history: TaskHistory) -> Buy | None:
@@ -155,7 +157,9 @@ class Adaptive(Robust):
         except HarnessError:
             return  # too little yet (e.g. no provider reaches a rate): keep the current thresholds
         self.use(fitted.stages)
-        self.history.append({"tasks": tasks, "stages": self.describe(), "fitted_margin": fitted.mean_margin})
+        self.history.append(
+            {"tasks": tasks, "served": self.served, "stages": self.describe(), "fitted_margin": fitted.mean_margin}
+        )
 
 
 class Oracle:

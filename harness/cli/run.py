@@ -214,13 +214,29 @@ def print_result(result: RunResult, data: dict[str, Any]) -> None:
         console.print(f"stage {s['model']}: up to {limit} per task (${s['budget_usd']:.4g} under the budget)")
     if data.get("fitted") and data["fitted"].get("degenerate"):
         console.print("note: the fit gave a model no money: the strategy uses fewer models than named")
-    for r in data.get("refits", [])[1:]:
-        console.print(f"refit after {r['tasks']} exploration tasks: fitted margin {num(r['fitted_margin'])}")
+    refits = data.get("refits") or []
+    for before, r in zip(refits, refits[1:], strict=False):  # the refits that changed the strategy
+        if r["stages"] != before["stages"]:
+            console.print(
+                f"refit after {r['tasks']} exploration tasks ({r['served']} served): fitted margin "
+                f"{num(r['fitted_margin'])}, stages {', '.join(_stage(s) for s in r['stages'])}"
+            )
+    if refits:
+        marks = data["margin_evolution"]
+        shown = marks[:: max(1, len(marks) // 10)]
+        shown += [] if shown[-1] is marks[-1] else [marks[-1]]
+        evolution = ", ".join(f"{e['tasks']}: {num(e['margin'])}" for e in shown)
+        console.print(f"{len(refits) - 1} refits; the run's margin after N tasks: {evolution}")
     if data.get("attempts_reused"):
         console.print(
             f"{data['attempts_reused']} attempts were taken from the store (paid for earlier), "
             f"{data.get('attempts_bought', 0)} bought now"
         )
+
+
+def _stage(s: dict[str, Any]) -> str:
+    usd = s["threshold_usd"]
+    return f"{s['model']} {'the rest' if usd is None else f'${usd:.4g}'}"
 
 
 def _band(b: list[float] | None) -> str:
