@@ -82,7 +82,7 @@ def test_collect_stops_before_any_call_without_a_daemon(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "harness", "--config", str(cfg), "collect", "--domain", "swebench"]
     res = subprocess.run([*cmd, "--models", "m", "--limit", "1"], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2, res.stderr
-    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("progress:")]
     missing = "needs a running Docker daemon" if importlib.util.find_spec("swebench") else "needs the swebench package"
     assert len(lines) == 1 and missing in lines[0], res.stderr
     store = tmp_path / "store.sqlite"
