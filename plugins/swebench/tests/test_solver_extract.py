@@ -42,8 +42,8 @@ def test_bare_file_name_maps_to_the_one_file_of_that_name() -> None:
 def test_single_unlabelled_block_when_one_file_was_shown() -> None:
     shown = {"calc/ops.py": MOD}
     assert edits_of(f"```python\n{FIXED}```", shown) == {"calc/ops.py": FIXED}
-    ex = extract_edits(f"```python\n{FIXED}```", FILES, read, set(FILES))
-    assert ex.edits == {} and "name no file" in ex.problems[0]  # two files shown: ambiguous, not guessed
+    ex = extract_edits("```python\nx = 1\n```", FILES, read, set(FILES))
+    assert ex.edits == {} and "name no file" in ex.problems[0]  # two files shown, like neither: not guessed
 
 
 def test_unchanged_file_is_not_an_edit_and_the_last_version_wins() -> None:
@@ -155,3 +155,25 @@ def test_every_extraction_is_a_git_applicable_patch(tmp_path: Path) -> None:
         _git("apply", "--check", "c.patch", cwd=fresh)
         _git("apply", "c.patch", cwd=fresh)
         assert (fresh / "calc/ops.py").read_text() == FIXED
+
+
+def test_a_function_alone_is_spliced_into_its_file() -> None:
+    snippet = "def add(a, b):\n    return a + b\n"
+    expected = MOD.replace('    """Add."""\n    return a - b\n\n\n', "    return a + b\n\n\n", 1)
+    assert edits_of(f"calc/ops.py\n```python\n{snippet}```") == {"calc/ops.py": expected}
+    # unlabelled, with functions of two files run together: each goes back to the file defining it
+    mixed = "import calc\n\ndef add(a, b):\n    return a + b\n\n\ndef twice(x):\n    return x * 2\n"
+    assert edits_of(f"```python\n{mixed}```") == {
+        "calc/ops.py": expected,
+        "calc/util.py": "def twice(x):\n    return x * 2\n",
+    }
+
+
+def test_unlabelled_whole_file_goes_to_the_file_it_is_a_copy_of() -> None:
+    assert edits_of(f"Fixed:\n```python\n{FIXED}```") == {"calc/ops.py": FIXED}
+    assert edits_of("```python\nprint('something else entirely')\n```") == {}
+
+
+def test_placeholder_path_prefix_and_a_bare_path_first_line() -> None:
+    assert edits_of(f"path/to/calc/ops.py\n```python\n{FIXED}```") == {"calc/ops.py": FIXED}
+    assert edits_of(f"```python\ncalc/ops.py\n{FIXED}```") == {"calc/ops.py": FIXED}

@@ -10,6 +10,7 @@ that file. Diffs (a ```` ```diff ```` block, or ``---``/``+++``/``@@`` anywhere)
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 import textwrap
@@ -17,11 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from harness_swebench.solvers.diffparse import apply_hunks, looks_like_diff, parse_diff
+from harness_swebench.solvers.splice import is_snippet_of, splice
 
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})([^\n]*)\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.S | re.M)
 _PATHLIKE = re.compile(r"[\w.][\w.\-/]*\.[A-Za-z0-9_]+")
 _DIFF_TAGS = {"diff", "patch", "udiff"}
+MIN_SIMILARITY = 0.6  # an unlabelled block is a changed copy of a shown file at least this similar (difflib)
 _SOURCE_SUFFIXES = (".py", ".pyi", ".txt", ".cfg", ".toml", ".md", ".rst", ".json", ".yaml", ".yml", ".ini")
 
 
@@ -58,6 +61,9 @@ def _path_in(line: str, known: set[str], allow_new: bool) -> str | None:
         same_name = [k for k in known if posixpath.basename(k) == t]
         if "/" not in t and len(same_name) == 1:  # "utils.py" for the one pkg/utils.py
             return same_name[0]
+        inside = sorted((k for k in known if t.endswith("/" + k)), key=len)
+        if inside:  # "path/to/pkg/utils.py" (a placeholder prefix) for pkg/utils.py
+            return inside[-1]
     if allow_new:
         new = [t for t in tokens if t.endswith(_SOURCE_SUFFIXES) and "/" in t or t.endswith(".py")]
         return new[-1] if new else None
@@ -71,8 +77,9 @@ def _block_path(info: str, body: str, before: str, known: set[str]) -> tuple[str
     if found:
         return found, False
     first = body.split("\n", 1)[0]
-    if re.match(r"^\s*(#|//)\s*(file(name)?\s*:)?\s*\S+\s*$", first, re.I):
-        found = _path_in(first, known, allow_new=True)
+    commented = re.match(r"^\s*(#|//)\s*(file(name)?\s*:)?\s*\S+\s*$", first, re.I)
+    if commented or re.match(r"^\s*\S+\.py\s*$", first):  # "# pkg/mod.py", "File: ...", or a bare path line
+        found = _path_in(first, known, allow_new=bool(commented))
         if found:
             return found, True
     lines = [ln for ln in before.split("\n") if ln.strip()][-3:]
@@ -115,6 +122,51 @@ def _apply_diff(
         edits[path] = _fit(new, original if fp.old_path is not None else None)
 
 
+def _closest(block: str, shown: Mapping[str, str], taken: set[str]) -> str | None:
+    """The shown file an unlabelled whole-file block is a changed copy of (similar enough), if any."""
+    best, score = None, 0.0
+    for path, text in shown.items():
+        if path in taken:
+            continue
+        sm = difflib.SequenceMatcher(None, text.splitlines(), block.splitlines(), autojunk=False)
+        if sm.quick_ratio() >= MIN_SIMILARITY and (r := sm.ratio()) > score:
+            best, score = path, r
+    return best if score >= MIN_SIMILARITY else None
+
+
+def _whole_or_snippet(path: str, body: str, current: str | None, edits: dict[str, str | None], kinds: set[str]) -> None:
+    """A block for ``path``: the whole new file, or (when it rewrites only some definitions) spliced in."""
+    if current is not None and path.endswith(".py") and is_snippet_of(body, current):
+        spliced = splice(body, {path: current})
+        if spliced:
+            edits.update(spliced)
+            kinds.add("snippets")
+            return
+    edits[path] = body
+    kinds.add("whole_files")
+
+
+def _unlabelled(
+    blocks: list[str], shown: Mapping[str, str], current: Callable[[str], str | None], edits: dict, kinds: set
+) -> int:
+    """Place blocks that name no file: definitions spliced into their files, else the one similar file."""
+    left = 0
+    for body in blocks:
+        texts = {p: current(p) or "" for p in shown}
+        spliced = splice(body, texts)
+        if spliced:
+            edits.update(spliced)
+            kinds.add("snippets")
+            continue
+        path = next(iter(shown)) if len(shown) == 1 else _closest(body, texts, set(edits))
+        if path is None:
+            left += 1
+            continue
+        edits[path] = body
+        kinds.add("whole_files")
+    return left
+
+
 def extract_edits(
     reply: str, shown: Mapping[str, str], read: Callable[[str], str | None], known: set[str]
 ) -> Extraction:
@@ -124,6 +176,10 @@ def extract_edits(
     known = set(known) | set(shown)
     edits: dict[str, str | None] = {}
     kinds: set[str] = set()
+
+    def current(path: str) -> str | None:
+        return edits[path] if path in edits else read(path)
+
     blocks = list(_FENCE.finditer(text))
     unlabelled: list[str] = []
     prev_end = 0
@@ -137,23 +193,20 @@ def extract_edits(
         if not body.strip():
             continue
         path, drop_first = _block_path(info, body, before, known)
-        if path is None:
-            unlabelled.append(body)
-            continue
         if drop_first:
             body = body.split("\n", 1)[1] if "\n" in body else ""
-        edits[path] = _fit(body, read(path))
-        kinds.add("whole_files")
+        if path is None:
+            unlabelled.append(body)
+        else:
+            _whole_or_snippet(path, body, current(path), edits, kinds)
     if not blocks and looks_like_diff(text):
         _apply_diff(text, read, known, ex, edits)
         kinds.add("diff")
-    if not edits and len(shown) == 1 and len(unlabelled) == 1:
-        (path,) = shown
-        edits[path] = _fit(unlabelled[0], shown[path])
-        kinds.add("whole_files")
-    elif unlabelled:
-        ex.problems.append(f"{len(unlabelled)} code block(s) name no file")
-    ex.edits = {p: v for p, v in edits.items() if v != read(p)}
+    left = _unlabelled(unlabelled, shown, current, edits, kinds) if unlabelled and not kinds & {"diff"} else 0
+    if left or (unlabelled and "diff" in kinds):
+        ex.problems.append(f"{left or len(unlabelled)} code block(s) name no file")
+    ex.edits = {p: (v if v is None else _fit(v, read(p))) for p, v in edits.items()}
+    ex.edits = {p: v for p, v in ex.edits.items() if v != read(p)}
     ex.how = "mixed" if len(kinds) > 1 else next(iter(kinds), "none")
     if not ex.edits and not ex.problems:
         ex.problems.append("the reply changes no file" if kinds else "the reply holds no file and no diff")

@@ -1,7 +1,8 @@
 """Which files the one-shot prompt shows the model.
 
 - ``all``: every non-test Python source file of the repository (the built-in repositories are small:
-  all of their sources fit in one prompt).
+  all of their sources fit in one prompt), except package ``__init__.py`` files that only import and
+  re-export names (a fix rarely goes there, and each extra file distracts a small model).
 - ``mentioned``: files the issue text points at: their path, dotted module name or file name appears
   in it, or they define a function or class the issue names; ranked by how strongly, within the size
   budget. This uses nothing a real solver would not have.
@@ -16,6 +17,7 @@ never shown: the fix goes in the sources, and SWE-bench's tests are hidden from 
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +43,23 @@ def is_test(path: str) -> bool:
 def source_files(paths: Sequence[str]) -> list[str]:
     """The non-test Python sources among ``paths``."""
     return [p for p in paths if p.endswith((".py", ".pyi")) and not is_test(p)]
+
+
+def reexports_only(text: str) -> bool:
+    """True for a module holding only a docstring, imports and ``__all__`` (a package's public names)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            continue
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__all__"]:
+            continue
+        return False
+    return True
 
 
 def oracle_files(data: Mapping[str, Any], paths: Sequence[str]) -> list[str]:
@@ -91,7 +110,7 @@ def select_files(
     """The files to show and the mode actually used (``auto`` resolves to ``all`` or ``mentioned``)."""
     if mode == "oracle":
         return oracle_files(data, paths), "oracle"
-    sources = source_files(paths)
+    sources = [p for p in source_files(paths) if not (p.endswith("__init__.py") and reexports_only(read(p) or ""))]
     if mode == "all" or (mode == "auto" and sum(len(read(p) or "") for p in sources) <= budget):
         return sources, "all"
     return mentioned_files(issue, paths, read, budget), "mentioned"

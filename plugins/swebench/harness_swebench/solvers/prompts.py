@@ -17,29 +17,23 @@ from typing import Any
 
 SYSTEM = "You are an expert Python developer. You fix bugs in repositories by editing their source files."
 
-_HEAD = """Fix the issue below in this repository.
+_HEAD = """Here are the source files of a Python repository:
+
+{files}
+
+A user reported this issue:
 
 <issue>
 {issue}
 </issue>
 
-The repository's source files:
+Fix the issue. """
 
-{files}
-
-"""
-
-#: Whole changed files (the default): what small models get right most often.
-FILES_REPLY = """Reply with the fixed version of each file you change: first its path on its own line, then the
-complete file in a ```python block, for example:
-
-{example}
-```python
-...the whole file, every line, with your fix...
-```
-
-Write out the whole file, not only the lines you change. Change only what the fix needs, do not
-change tests, and leave out files you do not change."""
+#: Whole changed files (the default): what small models get right most often. (An example block with a
+#: placeholder body made the 0.5B model reply with the placeholder, so the format is only described.)
+FILES_REPLY = """Reply with the fixed version of the file that needs to change, in the same format as above: its
+path on one line, then the complete file in a ```python block. Write out the whole file with your fix,
+every line of it, not only the lines you change. Change only what the fix needs."""
 
 #: A unified diff: shorter replies, for models that write diffs reliably.
 DIFF_REPLY = """Reply with the fix as a unified diff (``git diff`` format) in one ```diff block, with ``--- a/PATH``
@@ -60,9 +54,8 @@ def render_files(files: Mapping[str, str]) -> str:
 
 def oneshot_prompt(issue: str, files: Mapping[str, str], reply: str = "files") -> str:
     """The user message of the one-shot solver; ``reply`` is ``files`` (whole files) or ``diff``."""
-    example = max(files, key=lambda p: len(files[p]), default="path/to/file.py")
     head = _HEAD.format(issue=issue.strip(), files=render_files(files) or "(none)")
-    return head + TEMPLATES[reply].format(example=example)
+    return head + TEMPLATES[reply]
 
 
 @cache
