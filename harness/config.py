@@ -1,8 +1,9 @@
 """harness.toml: read with tomllib, validated into typed objects at load time.
 
 Lookup order: ``--config PATH``, then ``$HARNESS_CONFIG``, then ``./harness.toml``. Any unknown key,
-wrong type or missing field is one line naming the file, the key and the expected form (exit code 2).
-Relative paths in the file are relative to the file's folder.
+wrong type or missing field is one line naming the file, the key and the expected form (exit code 2);
+a file with several problems lists every one, a line each, so one edit fixes them all. Relative paths
+in the file are relative to the file's folder.
 """
 
 from __future__ import annotations
@@ -149,12 +150,14 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Config:
-        for name in self.market.providers:
-            if name not in self.models:
-                raise ValueError(f"market.providers names {name!r}, which is not a [models.{name}] table")
-        for name in self.run.models:
-            if name not in self.models:
-                raise ValueError(f"run.models names {name!r}, which is not a [models.{name}] table")
+        problems = [
+            f"{key} names {name!r}, which is not a [models.{name}] table"
+            for key, names in (("market.providers", self.market.providers), ("run.models", self.run.models))
+            for name in names
+            if name not in self.models
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))  # one line each (see _lines)
         return self
 
     @property
@@ -195,26 +198,29 @@ _EXPECTED = {
 }
 
 
-def _one_line(exc: ValidationError, where: str) -> str:
-    err = exc.errors(include_url=False)[0]
+def _lines(exc: ValidationError, where: str) -> str:
+    """Every problem pydantic found, one line each, naming the file, the key and the expected form."""
+    return "\n".join(line for err in exc.errors(include_url=False) for line in _problem(err, where))
+
+
+def _problem(err: Any, where: str) -> list[str]:
     loc = ".".join(str(p) for p in err["loc"])
     kind = err["type"]
-    more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
     key = f"key '{loc}'" if loc else "configuration"
     if kind == "extra_forbidden":
-        return f"{where}: unknown key '{loc}' (remove it or check its spelling){more}"
+        return [f"{where}: unknown key '{loc}' (remove it or check its spelling)"]
     if kind == "value_error":
-        return f"{where}: {key}: {err['msg'].removeprefix('Value error, ')}{more}"
+        return [f"{where}: {key}: {m}" for m in err["msg"].removeprefix("Value error, ").splitlines()]
     if kind == "literal_error":
         expected = err["msg"].replace("Input should be ", "one of ")
     else:
         expected = _EXPECTED.get(kind, err["msg"].replace("Input should be ", ""))
     got = "" if kind == "missing" else f" (got {err.get('input')!r})"
-    return f"{where}: {key}: expected {expected}{got}{more}"
+    return [f"{where}: {key}: expected {expected}{got}"]
 
 
 def parse_config(data: dict[str, Any], where: str = "harness.toml") -> Config:
-    """Validate a parsed TOML document; raise ConfigError with one clear line."""
+    """Validate a parsed TOML document; raise ConfigError with one clear line per problem."""
     data = dict(data)
     if "path" in data:
         raise ConfigError(f"{where}: unknown key 'path' (remove it or check its spelling)")
@@ -224,7 +230,7 @@ def parse_config(data: dict[str, Any], where: str = "harness.toml") -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc, where)) from None
+        raise ConfigError(_lines(exc, where)) from None
     check_prices(config, where)  # an unpriced model is rejected now, not at its first call
     return config
 

@@ -1,7 +1,15 @@
 """The ``harness`` command line app. Each command group lives in ``harness/cli/<name>.py``.
 
-Exit codes: 0 success, 2 bad input or configuration (one line on stderr), 1 an internal error (a
-short message; the traceback only with ``--debug``).
+Exit codes: 0 success, 2 bad input or configuration (one line on stderr per problem), 1 an internal
+error (a short message; the traceback only with ``--debug``), 3 a collection whose attempts ended in
+errors (``harness collect``), 130 interrupted.
+
+Every command validates the configuration it is given (``--config``, ``$HARNESS_CONFIG`` or
+./harness.toml) before it does anything, even one that does not read it (``harness plugins``): a missing
+file or a broken one is an error, not silently ignored. ``--help`` works whatever the configuration.
+
+Help is rendered as plain text (``rich_markup_mode=None``): typer's rich panels read ``[run]`` in a help
+string as markup and drop it, and label every flag ``<bool>``.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import click
 import typer
 
 from harness import __version__
+from harness.cli.common import config as validated_config
 from harness.errors import HarnessError
 
 COMMAND_MODULES = ("plugins", "plugin", "bank_io", "collect", "analyze", "run", "sandbox")
@@ -26,6 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -48,7 +58,10 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
     ] = False,
 ) -> None:
+    help_only = bool((ctx.obj or {}).get("help"))
     ctx.obj = {"config_path": config, "debug": debug}
+    if not help_only:
+        validated_config(ctx)  # every command: a missing or broken configuration fails before anything runs
 
 
 for _name in COMMAND_MODULES:
@@ -66,8 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map every failure to its exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    wants_help = any(a in ("--help", "-h") for a in args)
     try:
-        result = app(args=args, prog_name="harness", standalone_mode=False)
+        result = app(args=args, prog_name="harness", standalone_mode=False, obj={"help": wants_help})
     except _EXIT as exc:
         sys.exit(exc.exit_code)
     except _USAGE as exc:  # usage errors: click's own message, exit 2
@@ -82,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     except HarnessError as exc:
         if debug:
             traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # several problems: one line each
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except _PATH_ERRORS as exc:  # a path the user named cannot be read or written: bad input, not a bug
         if debug:

@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from harness.cli.common import bank_from_path, console, emit_json, registry, split_csv, store
+from harness.cli.common import (
+    bank_from_path,
+    check_domain_name,
+    console,
+    describe,
+    emit_json,
+    held,
+    registry,
+    split_csv,
+    store,
+)
 from harness.errors import HarnessError
 
 
@@ -18,6 +28,12 @@ def import_bank(
         Optional[str],  # noqa: UP045
         typer.Option(help="domain the attempts belong to (default: the format's domain, else 'imported')"),
     ] = None,
+    new_domain: Annotated[
+        bool,
+        typer.Option(
+            "--new-domain", help="allow a --domain that no installed plugin registers and the store does not hold"
+        ),
+    ] = False,
     run_id: Annotated[Optional[str], typer.Option(help="run id to record (default: import:<folder>)")] = None,  # noqa: UP045
     fmt: Annotated[
         Optional[str], typer.Option("--format", help="bank format (default: detected; see `harness plugins`)")  # noqa: UP045
@@ -26,9 +42,12 @@ def import_bank(
 ) -> None:
     """Import a bank (DESIGN.md JSONL, or any format a plugin registers) into the store."""
     bank, fmt_domain = bank_from_path(path, fmt)
-    domain = domain or fmt_domain or "imported"
+    named = domain
+    domain = domain or fmt_domain or "imported"  # the format's domain, or the documented default: no flag
     rid = run_id or f"import:{path.resolve().name}"
     with store(ctx) as st:
+        if named is not None:
+            check_domain_name(st, named, new_domain)
         added = st.import_bank(bank, domain=domain, run_id=rid)
     summary = {
         "models": {m: len(bank.tasks(m)) for m in bank.models},
@@ -66,7 +85,10 @@ def export_bank(
     with store(ctx) as st:
         bank = st.bank(domain=domain, models=names or None, run_id=run_id, fingerprint=fingerprint)
         if not bank.models:
-            raise HarnessError("no attempts match these filters; check --domain/--models/--run-id")
+            raise HarnessError(
+                f"no attempts match these filters in the store {st.path} (it holds {describe(held(st))}); "
+                "check --domain/--models/--run-id/--fingerprint"
+            )
         try:
             if fmt == "jsonl":
                 files = [str(p) for p in bank.write_jsonl(out)]

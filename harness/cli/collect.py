@@ -1,8 +1,18 @@
-"""``harness collect``: verified attempts of models on a domain's tasks, into the attempt store."""
+"""``harness collect``: verified attempts of models on a domain's tasks, into the attempt store.
+
+On a terminal a live display shows progress; elsewhere (CI, a log file) one progress line is printed to
+stderr every ``$HARNESS_PROGRESS_S`` seconds (default 15). Exit codes beyond the usual: ``3`` when the
+collection finished but some of its attempts ended in errors (timeouts, a server that went away ...:
+kept apart from failures and retried by the next run), ``130`` when interrupted (with ``--json`` the
+partial summary is still printed).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+from collections.abc import Callable
 from typing import Annotated, Any, Optional
 
 import typer
@@ -12,7 +22,17 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from harness.cli.common import config, console, emit_json, err_console, registry, split_csv, store
+from harness.cli.common import (
+    EXIT_ATTEMPT_ERRORS,
+    config,
+    console,
+    emit_json,
+    err_console,
+    registry,
+    split_csv,
+    store,
+    usd,
+)
 from harness.cluster.connection import choose
 from harness.collect.collector import CollectOptions, Collector
 from harness.errors import HarnessError
@@ -71,14 +91,65 @@ class _SafeRender:
         return self.last or Group()
 
 
+def progress_line(c: Collector) -> str:
+    """One line of progress for a log: attempts, spend, pass rate, errors, retries, elapsed time."""
+    planned = sum(s.planned - s.already_done - s.skipped for s in c.stats.values())
+    if not planned:
+        return f"{c.domain.name}: preparing (listing tasks, loading models), elapsed {c.elapsed:.0f}s"
+    stats = list(c.stats.values())
+    done = sum(s.done for s in stats)
+    passed, judged = sum(s.passed for s in stats), sum(s.passed + s.failed for s in stats)
+    errors = sum(sum(s.errors.values()) for s in stats)
+    cap = f" of {usd(c.options.max_spend)}" if c.options.max_spend is not None else ""
+    rate = f"pass {100 * passed / judged:.1f}%" if judged else "pass -"
+    return (
+        f"{c.domain.name}: {done}/{planned} attempts, spend {usd(c.ledger.spent)}{cap}, {rate}, "
+        f"errors {errors}, retries {sum(s.retries for s in stats)}, elapsed {c.elapsed:.0f}s"
+    )
+
+
+class _Ticker:
+    """Prints ``line()`` to stderr every ``every`` seconds from a background thread (non-TTY progress)."""
+
+    def __init__(self, line: Callable[[], str], every: float) -> None:
+        self.line, self.every = line, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="harness-progress", daemon=True)
+
+    def __enter__(self) -> _Ticker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                print(f"progress: {self.line()}", file=sys.stderr, flush=True)
+            except RuntimeError:  # a dict changed size while it was read: next time
+                pass
+
+
+def progress_every() -> float:
+    """Seconds between progress lines when stderr is not a terminal (``$HARNESS_PROGRESS_S``, default 15)."""
+    try:
+        return max(float(os.environ.get("HARNESS_PROGRESS_S", "15")), 0.05)
+    except ValueError:
+        return 15.0
+
+
 def _summary_lines(summary: dict[str, Any]) -> list[str]:
     lines = [
         f"collected {summary['done']} attempts of {summary['planned']} planned "
         f"({summary['already_done']} already in the store) in {summary['elapsed_s']:.1f}s; "
-        f"spend ${summary['spend_usd']:.6f}; run {summary['run_id']}",
+        f"spend {usd(summary['spend_usd'])}; run {summary['run_id']}",
     ]
     if summary["errors"]:
         lines.append(f"{summary['errors']} attempts ended in errors (not failures): run again to retry them")
+    if summary.get("retries"):
+        lines.append(f"{summary['retries']} requests were retried after transient failures (see each attempt's detail)")
     if summary.get("overran_models"):
         lines.append(
             f"warning: {', '.join(summary['overran_models'])} billed ${summary['spend_overrun_usd']:.6f} above the "
@@ -87,26 +158,50 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
         )
     if summary["stopped"] == "spend_cap":
         lines.append(
-            f"spend cap ${summary['max_spend_usd']} reached: {summary['skipped_spend_cap']} attempts not made; "
+            f"spend cap {usd(summary['max_spend_usd'])} reached: {summary['skipped_spend_cap']} attempts not made; "
             "run again with a higher --max-spend to complete"
         )
     return lines
 
 
-def run_with_progress(collector: Collector) -> dict[str, Any]:
-    """Run a collection with a live display on a terminal; Ctrl-C says what is kept and exits 130."""
+def errors_line(summary: dict[str, Any]) -> str | None:
+    """What stderr says when attempts of this run ended in errors (the reason for exit code 3)."""
+    if not summary.get("errors"):
+        return None
+    kinds: dict[str, int] = {}
+    for m in summary["models"].values():
+        for k, n in m["errors"].items():
+            kinds[k] = kinds.get(k, 0) + n
+    listed = ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return (
+        f"error: {summary['errors']} attempts of this run ended in errors ({listed}), so it exits with code 3; "
+        "errors are stored apart from failures, and the same command run again retries them"
+    )
+
+
+def run_with_progress(collector: Collector, json_out: bool = False) -> dict[str, Any]:
+    """Run a collection with a live display on a terminal (a progress line every few seconds elsewhere);
+    Ctrl-C says what is kept (with ``json_out``, prints the partial summary) and exits 130."""
     collector.on_stopping = lambda n: err_console.print(
         f"stopping: finishing {n} call{'' if n == 1 else 's'} in flight (Ctrl-C again to abandon them)",
         highlight=False,
         soft_wrap=True,
     )
     live: Live | None = None
+    ticker: _Ticker | None = None
     if err_console.is_terminal:
         live = Live(get_renderable=_SafeRender(collector), console=err_console, refresh_per_second=4, transient=False)
         live.start()
+    else:
+        ticker = _Ticker(lambda: progress_line(collector), progress_every()).__enter__()
     try:
         return collector.run()
     except KeyboardInterrupt:
+        if ticker is not None:
+            ticker.__exit__()
+        if json_out:
+            emit_json(collector.summary())
+            sys.stdout.flush()
         kept = sum(s.done for s in collector.stats.values())
         err_console.print(
             f"interrupted: {kept} attempts of this run are kept in the store; run the same command again to resume",
@@ -117,15 +212,19 @@ def run_with_progress(collector: Collector) -> dict[str, Any]:
     finally:
         if live is not None:
             live.stop()
+        if ticker is not None:
+            ticker.__exit__()
 
 
 def collect(
     ctx: typer.Context,
-    domain: Annotated[OptStr, typer.Option(help="domain to collect on (default: run.domain)")] = None,
+    domain: Annotated[OptStr, typer.Option(help="domain to collect on (default: [run] domain)")] = None,
     models: Annotated[
         OptStr, typer.Option(help="comma-separated model names (default: [run] models, else [market] providers)")
     ] = None,
-    attempts: Annotated[OptInt, typer.Option(help="attempts per task and model (default: run.attempts)")] = None,
+    attempts: Annotated[
+        OptInt, typer.Option(help="attempts per task and model (default: [run] attempts in harness.toml, else 1)")
+    ] = None,
     limit: Annotated[OptInt, typer.Option(help="only the first T tasks")] = None,
     max_spend: Annotated[OptFloat, typer.Option("--max-spend", help="hard cap on this run's spend, USD")] = None,
     concurrency: Annotated[OptInt, typer.Option(help="attempts in flight (default: sum of model concurrency)")] = None,
@@ -140,7 +239,11 @@ def collect(
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="machine-readable summary on stdout")] = False,
 ) -> None:
-    """Collect verified attempts of models on a domain's tasks; resumes where a previous run stopped."""
+    """Collect verified attempts of models on a domain's tasks; resumes where a previous run stopped.
+
+    Exit codes: 0 done, 2 bad input, 3 some attempts of this run ended in errors (run it again to retry
+    them), 130 interrupted (everything finished is kept).
+    """
     cfg = config(ctx)
     name = domain or cfg.run.domain
     if not name:
@@ -164,15 +267,20 @@ def collect(
     )
     with store(ctx) as st:
         collector = Collector(cfg, registry(), st, options)
-        summary = run_with_progress(collector)
+        summary = run_with_progress(collector, json_out=json_out)
     if json_out:
         emit_json(summary)
-        return
-    if not err_console.is_terminal:
-        console.print(render(collector))
-    for line in _summary_lines(summary):
-        console.print(line)
+    else:
+        if not err_console.is_terminal:
+            console.print(render(collector))
+        for line in _summary_lines(summary):
+            console.print(line, highlight=False, soft_wrap=True)
     sys.stdout.flush()
+    trouble = [x for x in (summary.get("stop_message"), errors_line(summary)) if x]
+    for line in trouble:
+        err_console.print(line, highlight=False, soft_wrap=True, markup=False)
+    if summary.get("errors"):
+        raise typer.Exit(EXIT_ATTEMPT_ERRORS)
 
 
 def register(app: typer.Typer) -> None:

@@ -152,12 +152,14 @@ class Collector:
             "already_done": sum(st.already_done for st in self.stats.values()),
             "done": done,
             "errors": sum(sum(st.errors.values()) for st in self.stats.values()),
+            "retries": sum(st.retries for st in self.stats.values()),
             "skipped_spend_cap": sum(st.skipped for st in self.stats.values()),
             "spend_usd": self.ledger.spent,
             "max_spend_usd": self.options.max_spend,
             "spend_overrun_usd": self.ledger.overrun,  # billed above reservations (a provider ignoring max_tokens)
             "overran_models": sorted(m for m, g in gates.items() if g.bounded is False),
             "stopped": s.state.reason.label if s.state.reason else None,
+            "stop_message": s.state.message,
             "elapsed_s": self.elapsed,
             "cpu_s": s.cpu_s,  # this process only (verification workers excluded)
             "attempts_per_s": done / self.elapsed if self.elapsed > 0 else None,

@@ -13,6 +13,7 @@ reservation (honours ``max_tokens``); a model billed above a reservation gets no
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import os
 import re
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.providers.pricing import Price
+from harness.providers.ticket import CallTicket, current_ticket
 from harness.types import Completion, Message
 
 #: Safety margin on the local prompt-token count (providers' tokenizers differ from litellm's count).
@@ -235,8 +237,10 @@ def _msg(m: Message) -> dict[str, str]:
 
 @dataclass
 class CallTotals:
-    """What the calls of one attempt cost so far; ``queue_s`` is time spent waiting for a slot or a
-    reservation (behind other calls of the model), ``latency_s`` the providers' own time."""
+    """What the calls of one attempt cost so far. ``latency_s`` is the model's own time (queueing
+    excluded); ``queue_s`` the time spent waiting for a slot or a reservation and, inside the provider,
+    behind other calls (local generations run one at a time); ``retries`` the requests repeated inside
+    the provider after a transient failure, and ``retry_wait_s`` the backoff slept before them."""
 
     calls: int = 0
     input_tokens: int = 0
@@ -244,6 +248,8 @@ class CallTotals:
     cost_usd: float = 0.0
     latency_s: float = 0.0
     queue_s: float = 0.0
+    retries: int = 0
+    retry_wait_s: float = 0.0
     cost_estimated: bool = False
 
 
@@ -269,9 +275,15 @@ class MeteredClient:
         self.price = price
         self.totals = CallTotals()
         self.halt = halt  # set when the collection stops: no call starts after it
-        self.in_call = 0  # provider calls running now (started, so possibly billed)
+        self._tickets: set[CallTicket] = set()  # provider calls made now (running or queued inside)
         self._failures: list[CallFailure] = []  # every call that gave no completion, in order
         self._last_failed = False
+
+    @property
+    def in_call(self) -> int:
+        """Provider calls running now (started, so possibly billed); calls queued inside the provider,
+        e.g. behind another local generation, are not counted: a stopping run abandons them."""
+        return sum(1 for t in self._tickets if t.running)
 
     def outcome(self) -> CallFailure | None:
         """The one failure that decides the attempt, whatever the solver did with the exceptions (None: the
@@ -366,13 +378,13 @@ class MeteredClient:
                 raise self._refuse(exc, "capped") from None
             self.totals.queue_s += time.monotonic() - queued
             billed = 0.0
+            ticket = CallTicket()
             try:
                 self._check_halt()
-                self.in_call += 1
                 try:
-                    completion = await self.provider.complete(self.model, messages, **params)
+                    completion = await self._provider_call(messages, params, ticket)
                 finally:
-                    self.in_call -= 1
+                    self._add_waits(ticket)
                 billed = float(completion.cost_usd)
                 if not math.isfinite(billed) or billed < 0:  # a provider bug: charge the worst case, say so
                     raise ProviderError(
@@ -397,6 +409,44 @@ class MeteredClient:
         self._last_failed = False
         self._add(completion.input_tokens, completion.output_tokens, billed, completion.latency_s)
         return completion
+
+    async def _provider_call(
+        self, messages: Sequence[Message], params: dict[str, Any], ticket: CallTicket
+    ) -> Completion:
+        """The provider's call with ``ticket`` as the current call: if the run stops while the call waits
+        inside the provider (queued, or backing off before a retry) it is abandoned and never started."""
+        context = contextvars.copy_context()
+        context.run(current_ticket.set, ticket)
+        task = asyncio.get_running_loop().create_task(
+            self.provider.complete(self.model, messages, **params), context=context
+        )
+        self._tickets.add(ticket)
+        try:
+            if self.halt is not None:
+                stop = asyncio.ensure_future(self.halt.wait())
+                try:
+                    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    stop.cancel()
+                if not task.done() and ticket.stop():  # halted while it waited: give it up
+                    task.cancel()
+            await asyncio.wait({task})
+            if ticket.abandoned:
+                raise self._refuse(
+                    CallsStopped("the collection stopped while this call waited inside the provider: not started"),
+                    "halted",
+                )
+            return task.result()
+        except BaseException:
+            task.cancel()  # a second Ctrl-C: the call is abandoned
+            raise
+        finally:
+            self._tickets.discard(ticket)
+
+    def _add_waits(self, ticket: CallTicket) -> None:
+        self.totals.queue_s += ticket.queue_s
+        self.totals.retries += ticket.retries
+        self.totals.retry_wait_s += ticket.backoff_s
 
     def _check_halt(self) -> None:
         if self.halt is not None and self.halt.is_set():

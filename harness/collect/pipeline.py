@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,10 @@ class Purchase:
     #: was paid, and the next run makes this attempt.
     refused: str | None = None
 
+
+#: Attempts in a row of a model that had answered, each unable to connect, after which the run stops: its
+#: server went away, and every further attempt would only wait out its retries and fail the same way.
+LOST_AFTER = 3
 
 #: An attempt refused part-way (some calls paid): the error kind it is recorded with, and why.
 _REFUSED = {
@@ -77,6 +82,7 @@ class AttemptPipeline:
         self.gates: dict[str, ModelGate] = {}
         self.clients: set[MeteredClient] = set()  # the attempts being solved now
         self.reached: set[str] = set()  # models that answered a call in this run
+        self.unreachable: Counter[str] = Counter()  # attempts in a row that could not connect, per model
 
     def open(self) -> None:
         """Create the per-model gates (inside the event loop that runs the attempts)."""
@@ -142,6 +148,7 @@ class AttemptPipeline:
             return Candidate(answer=None), f"TypeError: solver returned {type(candidate).__name__}, not Candidate"
         if client.totals.calls and failure is None:
             self.reached.add(work.model)  # a later connection failure is a blip, not a wrong api_base
+            self.unreachable[work.model] = 0
         return candidate or Candidate(answer=None), failure
 
     def _failed_solve(self, work: Work, client: MeteredClient, started: float, failure: CallFailure | str) -> Purchase:
@@ -163,15 +170,34 @@ class AttemptPipeline:
                 return Purchase(None, "stopping" if failure.kind == "halted" else failure.kind)
             kind, why = _REFUSED[failure.kind]
             return self._keep(self._error(work, client, started, kind, why))
-        if failure.kind == "unreachable" and work.model not in self.reached:
-            cfg = self.models[work.model]
-            where = f"api_base {cfg.api_base}" if cfg.api_base else f"the provider of route {cfg.route!r}"
+        if failure.kind in ("unreachable", "connection"):
+            self._unreachable(work.model, failure.kind)
+        return self._keep(self._error(work, client, started, failure.kind, str(failure.error)))
+
+    def _unreachable(self, model: str, kind: str) -> None:
+        """A model's server refused the connection (or dropped it): a wrong address or a server that is not
+        running (it never answered) stops the run at once; a server that answered and then went away stops
+        it after :data:`LOST_AFTER` attempts in a row (one failure is a blip, retried by the next run)."""
+        cfg = self.models[model]
+        where = f"api_base {cfg.api_base}" if cfg.api_base else f"the provider of route {cfg.route!r}"
+        if model not in self.reached:
+            if kind != "unreachable":
+                return
             self.state.stop(
                 StopReason.FATAL,
-                f"model {work.model!r}: cannot connect to {where} (connection refused or host not found); "
-                f"check that the server is running and [models.{work.model}] - completed attempts are kept",
+                f"model {model!r} cannot connect to {where} (connection refused or host not found): start "
+                f"the server or correct [models.{model}] in the configuration, then run the same command "
+                "again (completed attempts are kept)",
             )
-        return self._keep(self._error(work, client, started, failure.kind, str(failure.error)))
+            return
+        self.unreachable[model] += 1
+        if self.unreachable[model] >= LOST_AFTER:
+            self.state.stop(
+                StopReason.UNREACHABLE,
+                f"model {model!r} stopped answering: {self.unreachable[model]} attempts in a row could not "
+                f"connect to {where}, so the collection stopped; run the same command again when the server "
+                "is back (completed attempts are kept, the failed ones are retried)",
+            )
 
     def _keep(self, attempt: Attempt) -> Purchase:
         self.writer.add(attempt)
@@ -191,6 +217,9 @@ class AttemptPipeline:
         detail: dict[str, Any] = {"calls": t.calls}
         if t.queue_s:
             detail["queue_s"] = t.queue_s
+        if t.retries:
+            detail["retries"] = t.retries
+            detail["retry_wait_s"] = t.retry_wait_s
         if client.limit_usd is not None:
             detail["limit_usd"] = client.limit_usd
         if candidate is not None:

@@ -11,14 +11,15 @@ class StopReason(enum.IntEnum):
     """Why a collection or run is stopping (or stopped); a higher value overrides a lower one."""
 
     CAP_REACHED = 1  # an attempt did not fit under --max-spend (others still may: work goes on)
-    DRAINING = 2  # a first Ctrl-C/SIGTERM: no new call starts, the calls in flight finish and are recorded
-    INTERRUPTED = 3  # a second Ctrl-C, or the loop was cancelled: calls in flight are abandoned
-    FATAL = 4  # bad credentials, a wrong api_base, a configuration error, an unusable store
+    UNREACHABLE = 2  # a model that had answered stopped answering: no new attempt, the calls in flight finish
+    DRAINING = 3  # a first Ctrl-C/SIGTERM: no new call starts, the calls in flight finish and are recorded
+    INTERRUPTED = 4  # a second Ctrl-C, or the loop was cancelled: calls in flight are abandoned
+    FATAL = 5  # bad credentials, a wrong api_base, a configuration error, an unusable store
 
     @property
     def label(self) -> str:
-        """The word the summaries use (``spend_cap``, ``interrupted``, ``fatal``)."""
-        return {1: "spend_cap", 2: "interrupted", 3: "interrupted", 4: "fatal"}[int(self)]
+        """The word the summaries use (``spend_cap``, ``unreachable``, ``interrupted``, ``fatal``)."""
+        return {1: "spend_cap", 2: "unreachable", 3: "interrupted", 4: "interrupted", 5: "fatal"}[int(self)]
 
 
 @dataclass
@@ -35,7 +36,7 @@ class RunState:
             self.reason, self.message = reason, message
         elif reason == self.reason and self.message is None:
             self.message = message
-        if reason >= StopReason.DRAINING and self.halt is not None:
+        if reason > StopReason.CAP_REACHED and self.halt is not None:
             self.halt.set()
 
     @property

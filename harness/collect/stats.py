@@ -24,6 +24,9 @@ class ModelStats:
     cost_usd: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
+    retries: int = 0  # requests repeated inside the provider after transient failures (rate limits, 5xx ...)
+    queue_s: float = 0.0  # waiting for a slot, a reservation, or behind other local generations
+    latency_s: float = 0.0  # the model's own time
 
     @property
     def pass_rate(self) -> float | None:
@@ -36,6 +39,10 @@ class ModelStats:
         self.cost_usd += a.cost_usd
         self.input_tokens += a.input_tokens or 0
         self.output_tokens += a.output_tokens or 0
+        detail = a.detail or {}
+        self.retries += int(detail.get("retries", 0) or 0)
+        self.queue_s += float(detail.get("queue_s", 0.0) or 0.0)
+        self.latency_s += a.latency_s or 0.0
         if a.verdict == "passed":
             self.passed += 1
         elif a.verdict == "failed":
@@ -56,6 +63,9 @@ class ModelStats:
             "pass_rate": self.pass_rate,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "retries": self.retries,
+            "queue_s": self.queue_s,
+            "latency_s": self.latency_s,
         }
 
 

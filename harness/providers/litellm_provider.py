@@ -1,10 +1,16 @@
 """The litellm provider: every hosted or local-server model call goes through ``litellm.acompletion``.
 
-Each call has an explicit timeout (never litellm's default of hours) and litellm's own retries are off:
-rate limits (429), server errors (5xx, malformed bodies, dropped connections) and timeouts are retried
-here with exponential backoff and full jitter, waiting at least what a Retry-After header asks;
-authentication and bad-request errors are not retried. The cost of a call is what the provider reports
-(``cost_from_response``), else the per-Mtok prices in harness.toml, else litellm's bundled price map.
+Each request has an explicit timeout (``timeout_s``, never litellm's default of hours) and litellm's own
+retries are off: rate limits (429), server errors (5xx, malformed bodies, dropped connections) and
+timeouts are retried here, up to ``max_retries`` times, with exponential backoff and full jitter,
+waiting at least what a Retry-After header asks; authentication and bad-request errors are not retried.
+So ``timeout_s`` bounds one request's model time, and a call takes at most ``(max_retries + 1) *
+timeout_s`` plus its backoff; time queued inside the provider (behind other local generations) is not
+counted against it. Each retry and its backoff are reported to the call's ticket, so an attempt records
+them. A server that refuses connections before it ever answered is not retried: a wrong ``api_base`` or
+a server that is not running fails in seconds, not after a minute of backoff. The cost of a call is
+what the provider reports (``cost_from_response``), else the per-Mtok prices in harness.toml, else
+litellm's bundled price map.
 API keys are read from the environment at call time and never appear in errors.
 """
 
@@ -24,6 +30,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm 
 from harness.collect.metering import AuthenticationFailed, ProviderError, redact  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 from harness.providers.pricing import map_key, resolve_price  # noqa: E402
+from harness.providers.ticket import CallAbandoned, CallTicket, current_ticket  # noqa: E402
 from harness.types import Completion, Message  # noqa: E402
 
 _litellm: Any = None
@@ -143,6 +150,7 @@ class LiteLLMProvider:
     def __init__(self, retry: RetryPolicy | None = None) -> None:
         base = os.environ.get("HARNESS_RETRY_BASE_S")  # tests and impatient operators shorten backoff
         self.retry = retry or (RetryPolicy(base_s=float(base)) if base else RetryPolicy())
+        self._answered: set[tuple[str, str | None]] = set()  # (route, api_base) that answered a request
 
     # ---- checks before a run -------------------------------------------------------------------
 
@@ -205,23 +213,44 @@ class LiteLLMProvider:
         kwargs = self._kwargs(model, messages, params)
         secrets = [kwargs.get("api_key") or ""]
         retries = int(getattr(model, "max_retries", 4))
-        guard = kwargs["timeout"] * 1.5 + 5.0  # in case a transport ignores the timeout
+        endpoint = (model.route, model.api_base)
+        ticket = current_ticket.get()
         for attempt in range(retries + 1):
-            start = time.perf_counter()
+            start, waited = time.perf_counter(), ticket.waited() if ticket else 0.0
             try:
-                resp = await asyncio.wait_for(litellm.acompletion(**kwargs), guard)
+                resp = await _bounded(litellm.acompletion(**kwargs), kwargs["timeout"], ticket)
             except Exception as exc:
+                if ticket is not None and ticket.abandoned:
+                    raise CallAbandoned("the run stopped while this call was queued") from None
                 err = classify(exc, secrets)
-                if not err.retryable or attempt == retries:
-                    if err.retryable:
-                        err.args = (f"{err.args[0]} (after {retries} retries)",)
+                if not self.retryable(err, endpoint) or attempt == retries:
+                    if err.retryable and attempt:
+                        err.args = (f"{err.args[0]} (after {attempt} retries)",)
                     raise err from None
-                await asyncio.sleep(self.retry.delay(attempt, retry_after_seconds(exc)))
+                await self._back_off(attempt, retry_after_seconds(exc), ticket)
                 continue
-            return self._completion(model, resp, time.perf_counter() - start)
+            self._answered.add(endpoint)
+            model_s = time.perf_counter() - start - ((ticket.waited() - waited) if ticket else 0.0)
+            return self._completion(model, resp, max(model_s, 0.0))
         raise AssertionError("unreachable")
 
+    def retryable(self, err: ProviderError, endpoint: tuple[str, str | None]) -> bool:
+        """Whether to repeat a request that failed with ``err``: a transient kind, and not a server that
+        refuses connections without ever having answered (it is down, or api_base is wrong)."""
+        return err.retryable and not (err.kind == "unreachable" and endpoint not in self._answered)
+
+    async def _back_off(self, attempt: int, retry_after: float | None, ticket: CallTicket | None) -> None:
+        """Sleep before a retry; a run that stops meanwhile abandons the call (the retry is never sent)."""
+        if ticket is not None and not ticket.wait("backoff"):
+            raise CallAbandoned("the run is stopping: the call is not retried")
+        try:
+            await asyncio.sleep(self.retry.delay(attempt, retry_after))
+        finally:
+            if ticket is not None:
+                ticket.run()
+
     def _completion(self, model: Any, resp: Any, latency: float) -> Completion:
+        """The completion of a response; ``latency`` is the model's own time (queueing excluded)."""
         usage = getattr(resp, "usage", None)
         tin = int(getattr(usage, "prompt_tokens", 0) or 0)
         tout = int(getattr(usage, "completion_tokens", 0) or 0)
@@ -270,3 +299,24 @@ class LiteLLMProvider:
         except Exception:
             price = resolve_price(model)
             return price.cost(tin, tout) if price else None
+
+
+async def _bounded(aw: Any, timeout: float, ticket: CallTicket | None) -> Any:
+    """Await one request, in case a transport ignores its timeout, for at most 1.5 x ``timeout`` + 5 s of
+    its own time: time the ticket spends queued (behind other local generations) is not counted."""
+    guard = timeout * 1.5 + 5.0
+    if ticket is None:
+        return await asyncio.wait_for(aw, guard)
+    task = asyncio.ensure_future(aw)
+    start, waited = time.monotonic(), ticket.waited()
+    try:
+        while True:
+            left = guard - (time.monotonic() - start - (ticket.waited() - waited))
+            if left <= 0:
+                raise TimeoutError(f"no answer within {guard:g} s (the request's timeout was {timeout:g} s)")
+            done, _ = await asyncio.wait({task}, timeout=left)
+            if done:
+                return task.result()
+    finally:
+        if not task.done():
+            task.cancel()

@@ -85,13 +85,15 @@ def resolve_price(model: Any) -> Price | None:
 
 
 def check_prices(config: Any, where: str) -> None:
-    """Reject, with one line, a litellm-routed model whose price is unknown (called at load time)."""
-    for name, model in config.models.items():
-        if model.provider not in PRICED_PROVIDERS or getattr(model, "cost_from_response", False):
-            continue
-        if resolve_price(model) is None:
-            raise ConfigError(
-                f"{where}: model {name!r} (route {model.route!r}) has no known price: litellm's price map "
-                f"does not list it; set input_cost_per_mtok and output_cost_per_mtok in [models.{name}], "
-                "or cost_from_response = true if the provider reports each call's cost"
-            )
+    """Reject litellm-routed models whose price is unknown, one line each (called at load time)."""
+    problems = [
+        f"{where}: model {name!r} (route {model.route!r}) has no known price: litellm's price map "
+        f"does not list it; set input_cost_per_mtok and output_cost_per_mtok in [models.{name}], "
+        "or cost_from_response = true if the provider reports each call's cost"
+        for name, model in config.models.items()
+        if model.provider in PRICED_PROVIDERS
+        and not getattr(model, "cost_from_response", False)
+        and resolve_price(model) is None
+    ]
+    if problems:
+        raise ConfigError("\n".join(problems))

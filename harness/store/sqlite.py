@@ -291,6 +291,19 @@ class Store:
         return total
 
     @_guarded
+    def domains(
+        self, models: Sequence[str] | None = None, run_id: str | None = None, fingerprint: str | None = None
+    ) -> dict[str, int]:
+        """The domains holding non-error attempts that match the filters, each with its number of models
+        (so a command can name what the store holds when a filter matches nothing)."""
+        where, args = _filters(None, models, run_id, fingerprint)
+        where += (" AND " if where else "WHERE ") + "verdict != 'error'"
+        cur = self._db.execute(
+            f"SELECT domain, COUNT(DISTINCT model) FROM attempts {where} GROUP BY domain ORDER BY domain", args
+        )
+        return {d: n for d, n in cur}
+
+    @_guarded
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
 

@@ -49,8 +49,11 @@ def prepare_weights(names: Iterable[str] | None = None, *, progress: bool = True
 
 async def prepare(route: str) -> None:
     """Assemble and load the route's model off the event loop, so a missing weights package is a
-    clear :class:`~harness.HarnessError` here rather than an error wrapped by litellm."""
-    await rt.run_local(rt.load, model_name(route))
+    clear :class:`~harness.HarnessError` here rather than an error wrapped by litellm. A loaded model is
+    not queued behind the generations running on the worker thread."""
+    name = model_name(route)
+    if name not in rt.loaded():
+        await rt.run_local(rt.load, name)
 
 
 class LocalProvider(LiteLLMProvider):
@@ -69,6 +72,11 @@ class LocalProvider(LiteLLMProvider):
             )
         rt.check_runtime()
         weights.assemble(spec)
+
+    def retryable(self, err: Any, endpoint: tuple[str, str | None]) -> bool:
+        """A local generation that ran out of time is not transient: repeating it would only take as long
+        again (``timeout_s`` then bounds the whole call)."""
+        return err.kind != "timeout" and super().retryable(err, endpoint)
 
     async def complete(self, model: Any, messages: Sequence[Message], **params: Any) -> Completion:
         await prepare(model.route)

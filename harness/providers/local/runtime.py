@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from harness.errors import HarnessError, NotAvailableError
 from harness.providers.local.weights import QWEN25_CODER_05B, QWEN25_CODER_15B, WeightsSpec, assemble
+from harness.providers.ticket import CallAbandoned, current_ticket
 
 T = TypeVar("T")
 
@@ -298,9 +299,22 @@ def chat(
 
 async def run_local(fn: Callable[..., T], *args: Any, on_cancel: threading.Event | None = None, **kwargs: Any) -> T:
     """Run ``fn`` on the local-model worker thread; if the caller is cancelled, set ``on_cancel``
-    (which ``fn`` watches) so the thread stops early instead of finishing unwanted work."""
+    (which ``fn`` watches) so the thread stops early instead of finishing unwanted work.
+
+    The wait for the thread (behind other generations) is reported to the call's ticket: a metered call
+    queued here is not in flight, and is abandoned, never started, when the run stops meanwhile.
+    """
+    ticket = current_ticket.get()
+    if ticket is not None and not ticket.wait("queue"):
+        raise CallAbandoned("the run is stopping: this local generation was not started")
+
+    def job() -> T:
+        if ticket is not None and not ticket.run():
+            raise CallAbandoned("the run stopped while this local generation was queued: not started")
+        return fn(*args, **kwargs)
+
     loop = asyncio.get_running_loop()
-    future = loop.run_in_executor(_EXECUTOR, lambda: fn(*args, **kwargs))
+    future = loop.run_in_executor(_EXECUTOR, job)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
