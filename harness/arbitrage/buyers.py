@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from harness.arbitrage.cascade import EPS_USD
 from harness.arbitrage.replay import ReplayProvider
 from harness.collect.pipeline import AttemptPipeline
 from harness.collect.plan import Work
@@ -40,7 +41,7 @@ class ReplayBuyer:
         if self.replay.remaining(task, model) == 0:  # nothing left to draw: the stage's rest buys nothing
             return Outcome(model, limit or 0.0, False, None, truncated=True)
         got = self.replay.next_attempt(task, model)
-        if limit is not None and got.cost_usd > limit:
+        if limit is not None and got.cost_usd > limit + EPS_USD:  # a stage of exactly k attempts buys k (floats)
             return Outcome(model, limit, False, None, truncated=True)
         return Outcome(model, got.cost_usd, got.passed, None)
 
