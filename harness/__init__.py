@@ -7,9 +7,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from harness.bank import Bank, BankEntry, BankMatrix
+from harness.bank import Bank, BankEntry, BankMatrix, exact_mean
+from harness.config import Config, ModelConfig, load_config
 from harness.errors import BankFormatError, ConfigError, HarnessError, NotAvailableError, PluginError
 from harness.hookspecs import hookimpl
+from harness.providers.pricing import Price, map_price, resolve_price
 from harness.store.attempt import Attempt, AttemptKey, fingerprint
 from harness.types import (
     BankFormat,
@@ -43,6 +45,7 @@ __all__ = [
     "Buy",
     "BankMatrix",
     "Candidate",
+    "Config",
     "Completion",
     "ConfigError",
     "Domain",
@@ -50,10 +53,12 @@ __all__ = [
     "FitContext",
     "HarnessError",
     "Message",
+    "ModelConfig",
     "ModelClient",
     "NotAvailableError",
     "Outcome",
     "PluginError",
+    "Price",
     "Provider",
     "Solver",
     "Stage",
@@ -64,6 +69,10 @@ __all__ = [
     "Verdict",
     "Verifier",
     "__version__",
+    "exact_mean",
     "fingerprint",
     "hookimpl",
+    "load_config",
+    "map_price",
+    "resolve_price",
 ]

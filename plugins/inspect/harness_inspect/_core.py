@@ -1,7 +1,4 @@
-"""The few things this plugin needs from the harness that its public API does not offer yet.
-
-Everything else comes from ``harness`` (public). These three are kept here, in one place, so that when
-the core exports them (asked of the lead) only this module changes:
+"""What this plugin takes from the harness's public API for pricing and configuration, in one place:
 
 - the configuration (``load_config``): the ``[models.<m>]`` price table a log's usage is priced with;
 - the price of a model (``resolve_price``, ``map_price``): harness.toml's per-Mtok prices, else
@@ -14,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.bank import exact_mean
-from harness.config import load_config
-from harness.providers.pricing import Price, map_price, resolve_price
+from harness import Price, exact_mean, load_config, map_price, resolve_price
 
 __all__ = ["Price", "exact_mean", "load_config", "map_price", "resolve_price", "config_or_none"]
 
