@@ -153,3 +153,22 @@ def test_dollars_print_with_significant_digits() -> None:
     assert round_floats([float("inf"), 1 / 3]) == [float("inf"), 0.333333333333333]
     assert usd(total) == "$0.0004428" and usd(0.05) == "$0.05" and usd(140.19150875) == "$140.2"
     assert usd(0.0000165) == "$0.0000165" and usd(None) == "-"
+
+
+def test_the_parquet_export_names_the_attempt_index_as_the_store_does(tmp_path: Path, config_file, capsys) -> None:
+    import sqlite3
+
+    import pandas as pd
+
+    cfg = config_file("[store]\npath = 'store.sqlite'\n")
+    _main(["--config", str(cfg), "import", str(_bank(tmp_path / "bank")), "--domain", "math"], capsys)
+    code, _, err = _main(["--config", str(cfg), "export", "--domain", "math", "--out", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    frame = pd.read_parquet(tmp_path / "o" / "attempts.parquet")
+    db = sqlite3.connect(tmp_path / "store.sqlite")
+    stored = {r[1] for r in db.execute("PRAGMA table_info(attempts)")}
+    db.close()
+    assert "idx" in frame.columns and "idx" in stored and "index" not in frame.columns
+    assert sorted(frame["idx"].unique()) == [0, 1]
+    assert Bank.read_parquet(tmp_path / "o" / "attempts.parquet") == Bank.read_jsonl(tmp_path / "bank")
+    assert Bank.from_frame(frame.rename(columns={"idx": "index"})) == Bank.read_jsonl(tmp_path / "bank")  # older files

@@ -189,13 +189,15 @@ class Bank:
     @classmethod
     def from_frame(cls, frame: Any) -> Bank:
         """A bank from a table of attempts (the store's Parquet export): columns ``model``, ``task_id``,
-        ``index``, ``verdict``, ``cost_usd``, and optionally ``correct`` and ``detail`` (JSON text with
+        ``idx``, ``verdict``, ``cost_usd``, and optionally ``correct`` and ``detail`` (JSON text with
         ``verify_cpu_s``). Error attempts are left out, as the store's banks leave them out."""
-        need = {"model", "task_id", "index", "verdict", "cost_usd"}
+        if "idx" not in frame.columns and "index" in frame.columns:  # exported before it was named idx
+            frame = frame.rename(columns={"index": "idx"})
+        need = {"model", "task_id", "idx", "verdict", "cost_usd"}
         missing = sorted(need - set(frame.columns))
         if missing:
             raise BankFormatError(f"attempts table lacks column(s) {', '.join(missing)}")
-        rows = frame[frame["verdict"] != "error"].sort_values(["model", "task_id", "index"])
+        rows = frame[frame["verdict"] != "error"].sort_values(["model", "task_id", "idx"])
         groups: dict[str, dict[str, list[tuple[int, float, Any, Any]]]] = {}
         for r in rows.itertuples(index=False):
             d = getattr(r, "detail", None)

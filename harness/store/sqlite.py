@@ -269,12 +269,14 @@ class Store:
     def frame(
         self, domain: str | None = None, models: Sequence[str] | None = None, run_id: str | None = None
     ) -> pd.DataFrame:
-        """Every column of the matching attempts as a DataFrame (texts included)."""
+        """Every column of the matching attempts as a DataFrame (texts included). The attempt's index is
+        column ``idx``, as in the store's tables (``index`` is an SQL keyword), so the exported Parquet
+        and the SQLite file name it alike; :attr:`Attempt.index` is the same number."""
         import pandas as pd  # only exports need it; keeps the command line quick to start
 
         rows = [a.to_dict() for a in self.attempts(domain, models, run_id, with_text=True)]
         cols = list(Attempt.__dataclass_fields__)
-        df = pd.DataFrame(rows, columns=cols)
+        df = pd.DataFrame(rows, columns=cols).rename(columns={"index": "idx"})
         for c in ("params", "detail"):
             df[c] = df[c].map(lambda d: json.dumps(dict(d), sort_keys=True))
         return df
