@@ -253,7 +253,10 @@ def analyze(
     ] = None,
     split: Annotated[
         Opt[list[str]],
-        typer.Option(help="robust fit on group:NAME / prefix:S / regex:P / ids:A|B, evaluated on the rest (repeat)"),
+        typer.Option(
+            help="robust fit on group:NAME / prefix:S / regex:P / ids:A|B, evaluated on the rest (repeat); group: is "
+            "the domain's task group (SWE-bench: the repository, e.g. group:django__django)"
+        ),
     ] = None,
     fit_bank: Annotated[
         Opt[list[str]],
@@ -361,7 +364,13 @@ def fit(
     run_id: Annotated[Opt[str], typer.Option(help="store: only this run")] = None,
     cascade: Annotated[str, typer.Option(help="comma-separated cascade models, cheap first")] = "",
     providers: Annotated[Opt[str], typer.Option(help="models sold in the market (default: the cascade's)")] = None,
-    split: Annotated[Opt[str], typer.Option(help="fit only on tasks matching group:/prefix:/regex:/ids:")] = None,
+    split: Annotated[
+        Opt[str],
+        typer.Option(
+            help="fit only on tasks matching group:NAME/prefix:S/regex:P/ids:A|B (group: the domain's task group; "
+            "SWE-bench: the repository, e.g. group:django__django)"
+        ),
+    ] = None,
     fit_budget: Annotated[Opt[str], typer.Option(help="fit budget in USD per source ('none': the full curves)")] = None,
     fit_rates: Annotated[Opt[str], typer.Option(help="rates scored on each source LO:HI[:N], e.g. 0.1:top")] = None,
     fit_cap: Annotated[Opt[float], typer.Option(help="USD the fit searches per task and draw")] = None,
