@@ -88,8 +88,16 @@ def _reusable(a: Any, limit: float | None) -> bool:
 
 
 def _outcome(a: Any, limit: float | None, reused: bool) -> Outcome:
-    """An attempt as a run's outcome: an error is a purchase that sold nothing (its dollars still count)."""
+    """An attempt as a run's outcome: an error is a purchase that sold nothing (its dollars still count).
+
+    A stored attempt dearer than this stage allows, made without this limit (e.g. by a collection), would
+    have been cut at it: it costs the limit and sells nothing. One bought under the limit and billed above
+    it (a provider counting more tokens than the estimate), now or by the run being resumed, costs what was
+    paid and keeps its verdict: the ledger holds every dollar spent."""
     cut = a.verdict == "error" and a.error_kind == "attempt_limit"
-    if limit is not None and a.cost_usd > limit + 1e-12:  # a stored attempt dearer than this stage allows
+    over = limit is not None and a.cost_usd > limit + EPS_USD
+    made_under = (a.detail or {}).get("limit_usd")
+    if over and reused and (made_under is None or made_under > limit + EPS_USD):
         return Outcome(a.model, limit, False, None, truncated=True, reused=reused)
+    cut = cut or over
     return Outcome(a.model, a.cost_usd, a.verdict == "passed", a.correct, truncated=cut, reused=reused)

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+from collect_fixtures import config_for
 
 from harness import FitContext, Task
+from harness.arbitrage.banks import BankPlan
 from harness.arbitrage.buyers import ReplayBuyer
 from harness.arbitrage.cascade import CascadeStrategy
 from harness.arbitrage.loop import RunLoop
 from harness.arbitrage.market import Quote
 from harness.arbitrage.replay import ReplayProvider
+from harness.arbitrage.run import Runner, RunOptions
 from harness.bank import Bank, BankEntry
+from harness.registry import load_plugins
+from harness.store import Store
+from harness.testing.fakeserver import FakeServer
 
 QUOTE = Quote("per_task", 0.5, 1.0, 1.0, {})
 
@@ -35,3 +42,55 @@ def test_a_threshold_of_exactly_k_attempts_buys_k_whole_attempts() -> None:
         rec = _serve(bank, [["cheap", 0.03], ["strong", math.inf]], 1.0, seed).records[0]
         assert rec.sold and set(rec.attempts) == {"cheap"} and rec.truncated == 0, (seed, rec)
         assert rec.cost == pytest.approx(0.01 * rec.attempts["cheap"])
+
+
+CHEAP = {"input_cost_per_mtok": 0.5, "output_cost_per_mtok": 1.0}
+
+
+def _market_bank(path: Path, tasks: int = 4) -> Path:
+    """A hand-made market bank of the toy domain (so a live run collects nothing first)."""
+    bank = Bank(
+        {
+            "cheap": {f"t{i:03d}": BankEntry(0.0001, (i % 2 == 0,) * 2) for i in range(tasks)},
+            "strong": {f"t{i:03d}": BankEntry(0.0004, (1, 1)) for i in range(tasks)},
+        }
+    )
+    bank.write_jsonl(path)
+    return path
+
+
+def _live(server: FakeServer, tmp_path: Path, models: dict[str, dict[str, Any]], toy: dict[str, Any], **kw: Any):
+    cfg = config_for(server, tmp_path / "store.sqlite", models, toy)
+    registry = load_plugins(extra=[("toy", __import__("toy_domain"))])
+    store = Store(cfg.store_path)
+    plan = BankPlan(False, tasks=4, attempts=1, collect=lambda o, why: {})
+    opts: dict[str, Any] = dict(
+        domain="toy",
+        strategy="cascade",
+        models=("cheap", "strong"),
+        providers=("cheap", "strong"),
+        budget_usd=0.001,
+        market_bank=_market_bank(tmp_path / "market"),
+    )
+    opts.update(kw)
+    return Runner(cfg, registry, store, RunOptions(**opts), plan), store
+
+
+def test_an_attempt_billed_above_its_limit_is_counted_at_what_it_cost(tmp_path: Path) -> None:
+    # the provider counts far more prompt tokens than the local estimate: each call costs ~$0.001, more than
+    # the cheap stage's $0.0003 limit; the ledger must hold what was paid, not the limit
+    with FakeServer(prompt_tokens=2000) as server:
+        kw: dict[str, Any] = {"strategy_options": {"stages": [["cheap", 0.0003], ["strong", None]]}, "budget_usd": 0.01}
+        runner, store = _live(server, tmp_path, {"cheap": CHEAP, "strong": CHEAP}, {"count": 4}, **kw)
+        result = runner.run()
+        calls = server.count
+        again = _live(server, tmp_path, {"cheap": CHEAP, "strong": CHEAP}, {"count": 4}, **kw)[0].run()
+        assert server.count == calls  # run again: every attempt is reused, none paid twice
+    data = result.summary()
+    assert data["attempts_reused"] == 0
+    assert data["cost_usd"] == pytest.approx(store.spend())
+    assert data["cost_usd"] == pytest.approx(data["run_spend_usd"])
+    assert sum(data["spend_usd"].values()) == pytest.approx(data["cost_usd"])
+    # the run again reads the same ledger from the store: the same dollars, the same sales
+    assert again.summary()["cost_usd"] == pytest.approx(data["cost_usd"])
+    assert [r.sold for r in again.ledger.records] == [r.sold for r in result.ledger.records]
