@@ -339,11 +339,19 @@ class MeteredClient:
 
     def _within_limit(self, prompt_tokens: int, max_tokens: int) -> int:
         """``max_tokens`` lowered so the call's worst case fits in what the attempt's dollar limit has left;
-        a call that cannot fit one output token is refused (``attempt_limit``): the attempt stops there."""
+        a call that cannot fit one output token is refused (``attempt_limit``): the attempt stops there. An
+        unpriced model (billed what the provider reports) cannot be planned: it stops once the limit is spent."""
         left = (self.limit_usd or 0.0) - self.totals.cost_usd
         worst = self.worst_case(prompt_tokens, max_tokens)
-        if worst is None or worst <= left:
+        if (worst is None and left > 0) or (worst is not None and worst <= left):
             return max_tokens
+        if worst is None:
+            raise self._refuse(
+                AttemptLimitReached(
+                    f"model {self.name!r}: the attempt's dollar limit (${self.limit_usd:.6g}) is spent"
+                ),
+                "attempt_limit",
+            )
         assert self.price is not None
         base = self.price.cost(math.ceil(prompt_tokens * PROMPT_MARGIN) + PROMPT_SLACK_TOKENS, 0)
         per_token = self.price.output_per_mtok / 1e6

@@ -94,3 +94,23 @@ def test_an_attempt_billed_above_its_limit_is_counted_at_what_it_cost(tmp_path: 
     # the run again reads the same ledger from the store: the same dollars, the same sales
     assert again.summary()["cost_usd"] == pytest.approx(data["cost_usd"])
     assert [r.sold for r in again.ledger.records] == [r.sold for r in result.ledger.records]
+
+
+def test_an_unpriced_model_stops_at_its_attempt_limit(tmp_path: Path) -> None:
+    # a model priced only by the provider's reported cost (no price to plan a call with): an attempt of five
+    # calls at $0.0001 each cannot stop before its $0.00025 limit, but it stops at the first call past it
+    unpriced = {"cost_from_response": True, "input_cost_per_mtok": None, "output_cost_per_mtok": None}
+    with FakeServer(report_cost=0.0001) as server:
+        runner, store = _live(
+            server,
+            tmp_path,
+            {"cheap": unpriced, "strong": unpriced},
+            {"count": 4, "calls": 5},
+            strategy_options={"stages": [["cheap", 0.00025], ["strong", None]]},
+            budget_usd=0.0006,
+        )
+        result = runner.run()
+    for r in result.ledger.records:
+        assert r.spend["cheap"] <= 0.0003 + 1e-12, r  # three calls at most: the third is the one past the limit
+        assert r.cost <= 0.0006 + 0.0001 + 1e-12, r
+    assert result.summary()["cost_usd"] == pytest.approx(store.spend())
