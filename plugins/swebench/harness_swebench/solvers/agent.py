@@ -22,12 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from harness import Candidate, ModelClient, Task
-from harness_swebench.solvers.oneshot import Checkout, View, default_checkout, default_view
+from harness_swebench.solvers.oneshot import Checkout, View, default_view
 from harness_swebench.solvers.options import AgentOptions, merged
 from harness_swebench.solvers.prompts import mini_swe_agent_config
 from harness_swebench.solvers.workcopy import PrivateRepo, TreeTooLarge, git, remove_tree
 
 WORKDIR_PLACEHOLDER = "/testbed"  # where mini-swe-agent's SWE-bench prompt says the repository is
+
+
+def sandbox_checkout(task: Task, dest: Path) -> Path:
+    """A working copy with its own objects: git inside the sandbox cannot see a user's clone to borrow from."""
+    from harness_swebench.repos import checkout
+
+    return checkout(task, dest, self_contained=True)
 
 
 def _agent_config(options: AgentOptions, workdir: Path) -> dict[str, Any]:
@@ -58,7 +65,7 @@ class AgentSolver:
         self, options: AgentOptions | None = None, checkout: Checkout | None = None, view: View | None = None
     ) -> None:
         self.options = options or AgentOptions()
-        self.checkout = checkout or default_checkout
+        self.checkout = checkout or sandbox_checkout
         self.view = view or default_view
 
     async def solve(self, task: Task, model: ModelClient) -> Candidate:
