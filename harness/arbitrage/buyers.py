@@ -52,7 +52,7 @@ class LiveBuyer:
     The ``k``-th purchase of a model for a task is the attempt of identity (domain, task, model,
     fingerprint, k): an interrupted run, or one after a collection of the same experiment, takes the stored
     attempts first. A stored attempt that was cut at a dollar limit is reused when this purchase's limit is
-    no larger (it would be cut there again).
+    no larger (it would be cut there again); see :func:`_reusable` for errors.
     """
 
     def __init__(self, pipeline: AttemptPipeline, store: Any) -> None:
@@ -80,11 +80,21 @@ class LiveBuyer:
         return _outcome(result.attempt, buy.limit_usd, reused=False)
 
 
+#: Errors of an attempt cut short by a stopping run (Ctrl-C, the spend cap): its task was left unfinished, so
+#: the run resumed buys the attempt again, as ``collect`` does.
+_STOPPED = ("interrupted", "spend_cap")
+
+
 def _reusable(a: Any, limit: float | None) -> bool:
+    """A stored attempt stands for this purchase: a verdict; an attempt cut at a limit no smaller than this
+    one; or an error that cost money (a purchase that sold nothing: buying it again would pay twice). An
+    error that cost nothing (a refused connection, an unbilled server error) is retried."""
     if a.verdict != "error":
         return True
-    cut_at = (a.detail or {}).get("limit_usd")
-    return a.error_kind == "attempt_limit" and cut_at is not None and limit is not None and limit <= cut_at + 1e-12
+    if a.error_kind == "attempt_limit":
+        cut_at = (a.detail or {}).get("limit_usd")
+        return cut_at is not None and limit is not None and limit <= cut_at + EPS_USD
+    return a.cost_usd > 0 and a.error_kind not in _STOPPED
 
 
 def _outcome(a: Any, limit: float | None, reused: bool) -> Outcome:

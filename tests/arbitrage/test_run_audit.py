@@ -114,3 +114,21 @@ def test_an_unpriced_model_stops_at_its_attempt_limit(tmp_path: Path) -> None:
         assert r.spend["cheap"] <= 0.0003 + 1e-12, r  # three calls at most: the third is the one past the limit
         assert r.cost <= 0.0006 + 0.0001 + 1e-12, r
     assert result.summary()["cost_usd"] == pytest.approx(store.spend())
+
+
+def test_running_again_pays_for_no_paid_attempt_again_even_one_that_could_not_be_judged(tmp_path: Path) -> None:
+    # the verifier crashes: every attempt is an error that cost money (its call was billed). The run moved on
+    # past each of them; running the same command again must not buy them again
+    kw: dict[str, Any] = {"strategy_options": {"stages": [["cheap", 0.0002], ["strong", None]]}, "budget_usd": 0.0004}
+    with FakeServer() as server:
+        runner, store = _live(
+            server, tmp_path, {"cheap": CHEAP, "strong": CHEAP}, {"count": 2, "verify_raise": True}, **kw
+        )
+        first = runner.run().summary()
+        calls, paid = server.count, store.spend()
+        again = _live(server, tmp_path, {"cheap": CHEAP, "strong": CHEAP}, {"count": 2, "verify_raise": True}, **kw)
+        second = again[0].run().summary()
+        assert server.count == calls and store.spend() == pytest.approx(paid)
+    assert first["attempts_bought"] > 0 and first["solve_rate"] == 0.0
+    assert second["attempts_bought"] == 0 and second["attempts_reused"] == first["attempts_bought"]
+    assert second["cost_usd"] == pytest.approx(first["cost_usd"])
