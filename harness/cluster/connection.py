@@ -86,7 +86,24 @@ def connect(address: str | None) -> str:
     except Exception as exc:
         raise HarnessError(_failure(where, exc)) from None
     _connected["where"] = where
+    _messages_to_stderr()
     return where
+
+
+def _messages_to_stderr() -> None:
+    """Ray prints the cluster's messages to the driver ("a worker died ...") on stdout, where ``--json``
+    output goes: send them to stderr (the attempts they concern are recorded either way)."""
+    try:
+        from ray._private import worker as ray_worker
+
+        printer = ray_worker.print_to_stdstream
+    except (ImportError, AttributeError):  # another Ray layout: leave it be
+        return
+
+    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+        printer({**data, "is_err": True}, ignore_prefix)
+
+    ray_worker.print_to_stdstream = to_stderr
 
 
 def worker_env() -> dict[str, str]:

@@ -1,13 +1,14 @@
 """One local Ray cluster for the whole test session: 127.0.0.1 only, 2 CPUs, no dashboard, token auth.
 
-It is ``ray start --head --block`` in its own session (process group), so every Ray process it starts
-(GCS, raylet, agents, workers) is stopped by signalling that group alone when the session ends; nothing
-else on the machine is touched. Tests drive it through the real command line (subprocesses): the test
+It is ``ray start --head --block`` in a session of its own: every Ray process it starts (GCS, raylet,
+agents, and the workers, which Ray puts in process groups of their own) carries that session id, so the
+fixture stops exactly those processes, by pid, when the test session ends; nothing else is touched. Tests drive it through the real command line (subprocesses): the test
 process itself never imports Ray, so its own forks (local verification pools) stay safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -37,16 +38,16 @@ class Cluster:
     address: str
     env: dict[str, str]  # what a driver needs to connect (token, loopback)
     root: Path
-    pgid: int
+    sid: int  # the session of ``ray start`` (its pid)
 
-    def processes(self, title: str) -> list[int]:
+    def processes(self, title: str = "") -> list[int]:
         """Pids of this cluster's processes whose title starts with ``title`` (e.g. ``ray::SolveHost``)."""
         out = []
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
                 continue
             try:
-                if os.getpgid(int(proc.name)) != self.pgid:
+                if os.getsid(int(proc.name)) != self.sid:
                     continue
                 cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except (OSError, ProcessLookupError):
@@ -60,14 +61,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -101,14 +94,13 @@ def ray_cluster() -> Iterator[Cluster]:
             time.sleep(0.5)
         yield cluster
     finally:
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGTERM)  # ray start stops its processes; the rest of the group too
-            deadline = time.monotonic() + 30
-            while _group_alive(proc.pid) and time.monotonic() < deadline:
-                with_exit = proc.poll()
-                time.sleep(0.2 if with_exit is None else 0.1)
-            if _group_alive(proc.pid):
-                os.killpg(proc.pid, signal.SIGKILL)
+        proc.send_signal(signal.SIGTERM)  # ray start stops the processes it started
+        deadline = time.monotonic() + 30
+        while (proc.poll() is None or cluster.processes()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in cluster.processes():  # whatever outlived it, by pid
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.wait(10)
         log.close()
         shutil.rmtree(root, ignore_errors=True)

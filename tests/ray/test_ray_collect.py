@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from collect_fixtures import env_for, toml_for
 
 from harness.testing.fakeserver import FakeServer
@@ -138,11 +139,11 @@ def test_a_killed_solve_worker_and_verification_worker_lose_nothing_and_pay_noth
         proc = subprocess.Popen(
             collect_cmd(cfg, "good,bad", *args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        # a solve host dies while model calls of its solves are in flight (the driver is making them)
+        # the solve hosts die while model calls of their solves are in flight (the driver is making them)
         wait_for(lambda: stored(store) >= 2 and server.in_flight >= 2, proc, "calls in flight")
         hosts = ray_cluster.processes("ray::SolveHost")
         assert hosts, "no solve host process found"
-        for pid in hosts[:1]:
+        for pid in hosts:
             subprocess.run(["kill", "-9", str(pid)], check=True)
         # a verification worker dies in the middle of a verification
         wait_for(lambda: ray_cluster.processes("ray::verify_task"), proc, "a verification running")
@@ -157,9 +158,9 @@ def test_a_killed_solve_worker_and_verification_worker_lose_nothing_and_pay_noth
         assert len(first) == 2 * tasks  # nothing lost: every attempt is stored, verified or an error
         assert server.count == calls_recorded(store)  # every call made is recorded with its cost, none twice
         lost = [r for r in first if r["verdict"] == "error"]
-        assert {r["error_kind"] for r in lost} <= {"worker_lost"}
+        assert lost and {r["error_kind"] for r in lost} == {"worker_lost"}
         for r in lost:  # lost after a call was made: recorded with what it cost
-            assert json.loads(r["detail"])["calls"] == 1 and r["cost_usd"] == CALL_COST
+            assert json.loads(r["detail"])["calls"] == 1 and r["cost_usd"] == pytest.approx(CALL_COST)
         for r in first:
             if r["verdict"] != "error":  # the killed verification was run again: no verifier_crashed
                 assert r["verdict"] == ("passed" if r["model"] == "good" else "failed")
@@ -172,9 +173,8 @@ def test_a_killed_solve_worker_and_verification_worker_lose_nothing_and_pay_noth
         final = rows(store)
         assert len(final) == 2 * tasks and all(r["verdict"] != "error" for r in final)
         assert server.count == calls_recorded(store)
-        assert (
-            sum(r["cost_usd"] for t in ("attempts", "superseded") for r in rows(store, t)) == server.count * CALL_COST
-        )
+        paid = sum(r["cost_usd"] for t in ("attempts", "superseded") for r in rows(store, t))
+        assert paid == pytest.approx(server.count * CALL_COST)
 
 
 def test_ctrl_c_drains_the_calls_in_flight_on_ray(ray_cluster, tmp_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_the_spend_cap_and_a_models_concurrency_hold_across_the_cluster(ray_clus
         summary = json.loads(out.stdout)
         assert summary["stopped"] == "spend_cap" and 0 < summary["done"] < 40
         assert summary["spend_usd"] <= cap and server.count * CALL_COST <= cap + 1e-12
-        assert summary["spend_usd"] == sum(r["cost_usd"] for r in rows(tmp_path / "cap.sqlite"))
+        assert summary["spend_usd"] == pytest.approx(sum(r["cost_usd"] for r in rows(tmp_path / "cap.sqlite")))
         assert server.max_in_flight <= 2  # 16 attempts may be in flight, but only 2 calls of the model
 
 

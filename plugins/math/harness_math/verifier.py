@@ -34,6 +34,8 @@ class MathVerifier:
 
     name = "exact"
     timeout_s: float = 5.0
+    #: What one verification takes on a cluster node (harness.cluster.resources): a CPU, a little memory.
+    resources = {"cpus": 1, "memory_mb": 512}
 
     def verify(self, task: Task, candidate: Candidate) -> Verdict:
         try:

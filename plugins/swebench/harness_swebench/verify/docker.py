@@ -67,6 +67,9 @@ class DockerVerifier:
     name = "docker"
     namespace: str | None = "swebench"
     timeout_s: int = 1800
+    #: What one verification takes on a cluster node (harness.cluster.resources): an instance's container
+    #: (the official harness builds or pulls its image, then runs the tests in it).
+    resources = {"cpus": 2, "memory_mb": 8192}
 
     def check(self) -> None:
         """One line naming what is missing (the swebench package, a Docker daemon), before anything is paid."""

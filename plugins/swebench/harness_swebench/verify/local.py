@@ -103,6 +103,12 @@ class LocalVerifier:
     memory_mb: int = 4096
     isolation: str = "auto"
 
+    @property
+    def resources(self) -> dict[str, float]:
+        """What one verification takes on a cluster node (harness.cluster.resources): a CPU for pytest, the
+        sandbox's memory limit plus git's and the harness's own."""
+        return {"cpus": 1, "memory_mb": self.memory_mb + 1024}
+
     def check(self) -> None:
         """Before anything is paid: the programs every verification needs (git, GNU patch)."""
         for program, package in (("git", "git"), ("patch", "patch")):
