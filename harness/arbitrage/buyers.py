@@ -27,7 +27,8 @@ class Buyer(Protocol):
 
 
 class ReplayBuyer:
-    """Serves recorded attempts (drawn without replacement in a seeded order) at their recorded cost."""
+    """Serves recorded attempts (drawn without replacement in a seeded order) at their recorded cost, with
+    their hidden correctness where the bank records it (the oracle sells a correct one when there is one)."""
 
     def __init__(self, replay: ReplayProvider) -> None:
         self.replay = replay
@@ -37,13 +38,16 @@ class ReplayBuyer:
         limit = buy.limit_usd
         if buy.verified_only:
             entry = self.replay.bank.entries[model][task]  # type: ignore[union-attr]
-            return Outcome(model, entry.mean_cost, True, True)
+            good = None if entry.correct is None else any(map(min, entry.attempts, entry.correct))
+            return Outcome(model, entry.mean_cost, True, good)
         if self.replay.remaining(task, model) == 0:  # nothing left to draw: the stage's rest buys nothing
             return Outcome(model, limit or 0.0, False, None, truncated=True)
         got = self.replay.next_attempt(task, model)
         if limit is not None and got.cost_usd > limit + EPS_USD:  # a stage of exactly k attempts buys k (floats)
             return Outcome(model, limit, False, None, truncated=True)
-        return Outcome(model, got.cost_usd, got.passed, None)
+        recorded = self.replay.bank.entries[model][task].correct  # type: ignore[union-attr]
+        correct = None if recorded is None else bool(recorded[got.index])
+        return Outcome(model, got.cost_usd, got.passed, correct)
 
 
 class LiveBuyer:

@@ -18,6 +18,7 @@ from harness.arbitrage.loop import RunLoop
 from harness.arbitrage.market import Quote
 from harness.arbitrage.replay import ReplayProvider
 from harness.arbitrage.run import Runner, RunOptions
+from harness.arbitrage.strategies import Oracle
 from harness.bank import Bank, BankEntry
 from harness.registry import load_plugins
 from harness.store import Store
@@ -132,3 +133,24 @@ def test_running_again_pays_for_no_paid_attempt_again_even_one_that_could_not_be
     assert first["attempts_bought"] > 0 and first["solve_rate"] == 0.0
     assert second["attempts_bought"] == 0 and second["attempts_reused"] == first["attempts_bought"]
     assert second["cost_usd"] == pytest.approx(first["cost_usd"])
+
+
+def test_a_replay_reports_the_hidden_correctness_of_what_it_sold() -> None:
+    # the cheap model's verified attempts are all wrong by the hidden tests: sold but wrong, and refunded
+    bank = Bank(
+        {
+            "cheap": {"t": BankEntry(0.01, (1, 1), correct=(0, 0)), "u": BankEntry(0.01, (0, 0))},
+            "strong": {"t": BankEntry(0.1, (1,), correct=(1,)), "u": BankEntry(0.1, (1,), correct=(1,))},
+        }
+    )
+    led = _serve(bank, [["cheap", 0.03], ["strong", math.inf]], 1.0)
+    by = {r.task_id: r for r in led.records}
+    assert by["t"].sold and by["t"].correct is False and by["u"].correct is True
+    assert led.totals()["sold_wrong"] == 1
+    oracle = Oracle()
+    oracle.fit(FitContext(models=("cheap", "strong"), providers=(), budget_usd=1.0, replay=ReplayProvider(bank)))
+    loop = RunLoop(oracle, ReplayBuyer(ReplayProvider(bank)), QUOTE, ("cheap", "strong"))
+    by = {r.task_id: r for r in asyncio.run(loop.serve([Task("t"), Task("u")])).records}
+    assert by["t"].correct is False and by["u"].correct is True  # the oracle sells what it finds
+    unknown = Bank({"cheap": {"t": BankEntry(0.01, (1,))}})
+    assert _serve(unknown, [["cheap", math.inf]], 1.0).records[0].correct is None  # no hidden tests: unknown
