@@ -13,11 +13,13 @@ episode.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ def _prepare_import() -> None:
 _prepare_import()
 
 import minisweagent  # noqa: E402
+from jinja2 import StrictUndefined, Template  # noqa: E402
 from minisweagent.agents.default import DefaultAgent, LimitsExceeded  # noqa: E402
 
 MINI_SWE_AGENT_VERSION: str = minisweagent.__version__
@@ -145,12 +148,22 @@ class SandboxEnvironment:
         return dict(self.config)
 
 
+@functools.lru_cache(maxsize=64)
+def _template(text: str) -> Template:
+    return Template(text, undefined=StrictUndefined)
+
+
 class HarnessAgent(DefaultAgent):
     """mini-swe-agent's DefaultAgent with a wall-clock limit and a named exit for each limit."""
 
     def __init__(self, model: MeteredModel, env: SandboxEnvironment, *, deadline: float, **config: Any) -> None:
         super().__init__(model, env, **config)
         self.deadline = deadline
+
+    def render_template(self, template: str, **kwargs: Any) -> str:
+        """The parent's rendering, with each template compiled once (not at every step)."""
+        template_vars = asdict(self.config) | self.env.get_template_vars() | self.model.get_template_vars()
+        return _template(template).render(**kwargs, **template_vars, **self.extra_template_vars)
 
     def query(self) -> dict:
         cfg = self.config
