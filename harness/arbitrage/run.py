@@ -22,7 +22,7 @@ from harness.arbitrage.buyers import LiveBuyer, ReplayBuyer
 from harness.arbitrage.cascade import CascadeStrategy
 from harness.arbitrage.ledger import Ledger, TaskRecord
 from harness.arbitrage.loop import RunLoop
-from harness.arbitrage.market import Market, Quote
+from harness.arbitrage.market import PRICINGS, Market, Quote
 from harness.arbitrage.replay import ReplayProvider
 from harness.bank import Bank
 from harness.bank.formats import read_bank as _read_bank
@@ -124,12 +124,8 @@ class Runner:
 
     def __init__(self, config: Config, registry: Any, store: Any, options: RunOptions, plan: BankPlan) -> None:
         self.config, self.registry, self.store, self.o, self.plan = config, registry, store, options, plan
-        if options.budget_usd <= 0 or not math.isfinite(options.budget_usd):
-            raise HarnessError(f"--budget must be a positive number of dollars (got {options.budget_usd})")
-        if options.max_spend is not None and not (math.isfinite(options.max_spend) and options.max_spend > 0):
-            raise HarnessError(f"--max-spend must be a positive number of dollars (got {options.max_spend})")
-        if not 0 <= options.undercut < 1:
-            raise HarnessError(f"[market] undercut must be in [0, 1) (got {options.undercut})")
+        _check(options)
+        registry.domain(options.domain)  # an unknown domain is one line, replayed or not
         self.factory = registry.strategy(options.strategy)
         self.on_task: Callable[[TaskRecord], None] | None = None
         self.on_stopping: Callable[[int], None] | None = None
@@ -328,6 +324,24 @@ class Runner:
         if not tasks:
             raise HarnessError(f"no task to serve on {self.o.domain!r}: check --limit/--tasks and the domain's source")
         return tasks
+
+
+def _check(o: RunOptions) -> None:
+    """Bad input is one line before anything is collected or bought."""
+    if o.budget_usd <= 0 or not math.isfinite(o.budget_usd):
+        raise HarnessError(f"--budget must be a positive number of dollars (got {o.budget_usd})")
+    if o.max_spend is not None and not (math.isfinite(o.max_spend) and o.max_spend > 0):
+        raise HarnessError(f"--max-spend must be a positive number of dollars (got {o.max_spend})")
+    if not 0 <= o.undercut < 1:
+        raise HarnessError(f"[market] undercut must be in [0, 1) (got {o.undercut})")
+    if o.pricing not in PRICINGS:
+        raise HarnessError(f"[market] pricing must be one of {', '.join(PRICINGS)} (got {o.pricing!r})")
+    if o.target_rate is not None and not 0 < o.target_rate <= 1:
+        raise HarnessError(f"--target-rate must be in (0, 1] (got {o.target_rate})")
+    if o.limit is not None and o.limit < 1:
+        raise HarnessError(f"--limit must be at least 1 task (got {o.limit})")
+    if o.concurrency < 1:
+        raise HarnessError(f"--concurrency must be at least 1 (got {o.concurrency})")
 
 
 class RunInterrupted(Exception):

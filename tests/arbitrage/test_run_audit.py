@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from collect_fixtures import config_for
 
-from harness import FitContext, Task
+from harness import FitContext, HarnessError, Task
 from harness.arbitrage.banks import BankPlan
 from harness.arbitrage.buyers import ReplayBuyer
 from harness.arbitrage.cascade import CascadeStrategy
@@ -154,3 +155,37 @@ def test_a_replay_reports_the_hidden_correctness_of_what_it_sold() -> None:
     assert by["t"].correct is False and by["u"].correct is True  # the oracle sells what it finds
     unknown = Bank({"cheap": {"t": BankEntry(0.01, (1,))}})
     assert _serve(unknown, [["cheap", math.inf]], 1.0).records[0].correct is None  # no hidden tests: unknown
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"target_rate": 1.5}, r"--target-rate must be in \(0, 1\]"),
+        ({"pricing": "bogus"}, "pricing must be one of"),
+        ({"limit": -3}, "--limit must be"),
+        ({"concurrency": 0}, "--concurrency must be"),
+        ({"domain": "nope"}, "unknown domain 'nope'"),
+    ],
+)
+def test_bad_input_is_refused_before_any_bank_is_collected(tmp_path: Path, option, message) -> None:
+    # the market bank is missing, so a run would collect it first: bad input must not cost that money
+    with FakeServer() as server:
+        runner = None
+        with pytest.raises(HarnessError, match=message):
+            runner, _ = _live(
+                server, tmp_path, {"cheap": CHEAP, "strong": CHEAP}, {"count": 2}, market_bank=None, **option
+            )
+            runner.plan.collect_missing = True
+            runner.plan.collect = lambda o, why: pytest.fail(f"collected a bank first: {why}")
+            runner.run()
+        assert server.count == 0
+
+
+def test_a_replay_on_an_unknown_domain_is_one_clear_line(tmp_path: Path) -> None:
+    bank = _market_bank(tmp_path / "bank")
+    cfg = config_for(FakeServer(), tmp_path / "store.sqlite", {"cheap": CHEAP, "strong": CHEAP})
+    options = RunOptions(
+        domain="nope", strategy="single", models=("cheap", "strong"), providers=("cheap", "strong"), budget_usd=1.0
+    )
+    with pytest.raises(HarnessError, match="unknown domain 'nope'"):
+        Runner(cfg, load_plugins(), Store(cfg.store_path), dataclasses.replace(options, replay=bank), None)
