@@ -177,3 +177,27 @@ def test_unlabelled_whole_file_goes_to_the_file_it_is_a_copy_of() -> None:
 def test_placeholder_path_prefix_and_a_bare_path_first_line() -> None:
     assert edits_of(f"path/to/calc/ops.py\n```python\n{FIXED}```") == {"calc/ops.py": FIXED}
     assert edits_of(f"```python\ncalc/ops.py\n{FIXED}```") == {"calc/ops.py": FIXED}
+
+
+def test_file_selection_modes() -> None:
+    from harness_swebench.solvers.files import reexports_only, select_files
+
+    repo = {
+        "pkg/__init__.py": '"""Pkg."""\nfrom pkg.a import f\n__all__ = ["f"]\n',
+        "pkg/a.py": "def f():\n    return 1\n",
+        "pkg/b.py": "class Parser:\n    pass\n" + "# filler\n" * 50,
+        "pkg/c.py": "X = 1\n",
+        "tests/test_a.py": "def test_f():\n    pass\n",
+    }
+    assert reexports_only(repo["pkg/__init__.py"]) and not reexports_only(repo["pkg/a.py"])
+    paths = sorted(repo)
+    chosen, mode = select_files("auto", {}, "f() is wrong", paths, repo.get, 10_000)
+    assert mode == "all" and chosen == ["pkg/a.py", "pkg/b.py", "pkg/c.py"]  # no tests, no re-export __init__
+    # over budget: the files the issue points at, strongest first (a path beats a class name), within it
+    assert select_files("auto", {}, "Parser breaks in pkg/a.py", paths, repo.get, 100) == (["pkg/a.py"], "mentioned")
+    assert select_files("mentioned", {}, "Parser breaks in pkg/a.py", paths, repo.get, 1000)[0] == [
+        "pkg/a.py",
+        "pkg/b.py",
+    ]
+    gold = {"patch": "diff --git a/pkg/c.py b/pkg/c.py\n--- a/pkg/c.py\n+++ b/pkg/c.py\n@@ -1 +1 @@\n-X = 1\n+X = 2\n"}
+    assert select_files("oracle", gold, "anything", paths, repo.get, 10) == (["pkg/c.py"], "oracle")
