@@ -59,9 +59,13 @@ class ModelConfig(_Strict):
 
     @property
     def sampling(self) -> dict[str, Any]:
-        """The settings that change what the model returns (part of the attempt fingerprint)."""
+        """The settings that change what the model returns (part of the attempt fingerprint, and recorded
+        with each attempt): sampling settings, and ``api_base`` (without a trailing ``/``) when set, since
+        another server may serve another model under the same route name."""
         keys = ("route", "provider", "temperature", "top_p", "seed", "max_tokens")
         out = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        if self.api_base:
+            out["api_base"] = self.api_base.rstrip("/")
         out.update(self.params)
         return out
 

@@ -41,20 +41,14 @@ def fingerprints(config: Config, setup: DomainSetup, models: Mapping[str, ModelC
 
     It covers the model's sampling settings, the domain's name and version, and its ``[domains.<d>]``
     table except ``limit`` (a larger limit resumes the same experiment; a changed prompt is a new one).
-    It also covers ``api_base`` (without a trailing ``/``): another server may serve another model
+    ``sampling`` includes ``api_base`` when a model sets one: another server may serve another model
     under the same route name, so its answers are not the same experiment's, even though moving the
-    same server to a new address then starts afresh (keep the address to resume).
+    same server to a new address then starts afresh (keep the address to resume). A model without
+    ``api_base`` keeps the fingerprint it had before the server counted.
     """
     options = {k: v for k, v in config.domain_options(setup.name).items() if k not in NOT_IN_FINGERPRINT}
     identity = (setup.name, setup.domain.version, *((options,) if options else ()))
-    return {m: fingerprint(_served_by(c), *identity) for m, c in models.items()}
-
-
-def _served_by(model: ModelConfig) -> dict[str, Any]:
-    """The sampling settings, and the server that answers (when the model names one)."""
-    if not model.api_base:
-        return model.sampling  # unchanged: stores collected before api_base counted keep their experiments
-    return {**model.sampling, "api_base": model.api_base.rstrip("/")}
+    return {m: fingerprint(c.sampling, *identity) for m, c in models.items()}
 
 
 def list_tasks(config: Config, setup: DomainSetup, limit: int | None = None) -> list[Task]:
