@@ -14,6 +14,7 @@ string as markup and drop it, and label every flag ``<bool>``.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import traceback
@@ -77,7 +78,16 @@ _PATH_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirec
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map every failure to its exit code."""
-    args = sys.argv[1:] if argv is None else argv
+    try:
+        _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        if argv is None:  # the process ends now (not a caller's, e.g. a test's, own call)
+            # Everything is written. Interpreter teardown would garbage-collect every object litellm and
+            # friends created (seconds on a busy machine, after a Ctrl-C too): frozen objects are skipped.
+            gc.freeze()
+
+
+def _main(args: list[str]) -> None:
     debug = "--debug" in args
     wants_help = any(a in ("--help", "-h") for a in args)
     try:
