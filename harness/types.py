@@ -265,7 +265,8 @@ class FitContext:
     :class:`harness.Bank`) with the same models; ``target_bank`` the target domain's own bank where one
     exists (in-sample: ``optimal`` uses it, ``robust`` must not); ``replay`` the recorded attempts the
     run replays (``oracle`` peeks at it); ``costs`` estimated USD per attempt per model; ``options`` the
-    strategy's own settings (command line and ``[run]``); ``analysis`` the grids to fit on.
+    strategy's own settings (command line and ``[run]``); ``analysis`` the grids to fit on;
+    ``market_bank`` the providers' attempts on the target domain (what the run's prices come from).
     """
 
     models: tuple[str, ...]
@@ -279,6 +280,7 @@ class FitContext:
     analysis: Any = None
     fit_budget_usd: float | None = None
     seed: int = 0
+    market_bank: Any = None
 
 
 @runtime_checkable

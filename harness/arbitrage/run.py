@@ -214,6 +214,7 @@ class Runner:
             options=self.o.strategy_options,
             fit_budget_usd=self.o.fit_budget_usd,
             seed=self.o.seed,
+            market_bank=market_bank,
         )
         strategy.fit(context)
         market = Market(market_bank, self.o.providers, self.o.budget_usd)

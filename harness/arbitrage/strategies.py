@@ -99,8 +99,9 @@ class Adaptive(Robust):
     Every ``explore_every``-th task is an exploration task: one attempt of every model is bought (cheapest
     first, whatever the first verified one), so the run collects an unbiased bank of its own (a cascade's
     own purchases are censored: the expensive model is only seen where the cheap one failed). After every
-    ``refit_every`` exploration tasks the thresholds are refitted on that bank. ``history`` records each
-    refit (tasks seen, stages, fitted margin) for the summary.
+    ``refit_every`` exploration tasks the thresholds are refitted on that bank, priced against the market:
+    providers the run does not buy are seen through the market bank's attempts on the same tasks.
+    ``history`` records each refit (tasks seen, stages, fitted margin) for the summary.
     """
 
     name = "adaptive"
@@ -143,8 +144,18 @@ class Adaptive(Robust):
             if done % self.refit_every == 0:
                 self._refit(done)
 
+    def _refit_bank(self) -> Bank:
+        """The run's own exploration attempts, and the market bank's of the providers it does not buy."""
+        entries: dict[str, dict[str, BankEntry]] = {m: dict(e) for m, e in self.own.items()}
+        market = self.context.market_bank
+        explored = entries[self.context.models[0]]
+        for p in self.context.providers:
+            if p not in entries and market is not None and p in market.entries:
+                entries[p] = {t: e for t, e in market.entries[p].items() if t in explored}
+        return Bank(entries)
+
     def _refit(self, tasks: int) -> None:
-        bank = Bank(self.own)
+        bank = self._refit_bank()
         try:
             fitted = fit_cascade(
                 [("run", bank)],

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from collect_fixtures import config_for
+from synthetic_banks import synthetic_bank
 
 from harness import FitContext, HarnessError, Task
 from harness.arbitrage.banks import BankPlan
@@ -19,7 +20,7 @@ from harness.arbitrage.loop import RunLoop
 from harness.arbitrage.market import Quote
 from harness.arbitrage.replay import ReplayProvider
 from harness.arbitrage.run import Runner, RunOptions
-from harness.arbitrage.strategies import Oracle
+from harness.arbitrage.strategies import Adaptive, Oracle
 from harness.bank import Bank, BankEntry
 from harness.registry import load_plugins
 from harness.store import Store
@@ -189,3 +190,28 @@ def test_a_replay_on_an_unknown_domain_is_one_clear_line(tmp_path: Path) -> None
     )
     with pytest.raises(HarnessError, match="unknown domain 'nope'"):
         Runner(cfg, load_plugins(), Store(cfg.store_path), dataclasses.replace(options, replay=bank), None)
+
+
+def test_adaptive_refits_when_the_market_has_a_provider_it_does_not_buy(tmp_path: Path) -> None:
+    # the market sells a third model the arbitrageur never buys: its refits price against the market bank's
+    # attempts of that provider (before, every refit failed silently and the thresholds never changed)
+    third = {t: BankEntry(0.05, (1, 0, 1, 1)) for t in synthetic_bank(tasks=60).tasks("cheap")}
+    target = Bank({**synthetic_bank(tasks=60).entries, "third": third})
+    fit = synthetic_bank(tasks=60, seed=4)
+    fit = Bank({**fit.entries, "third": {t: BankEntry(0.05, (1, 0, 1, 1)) for t in fit.tasks("cheap")}})
+    models, providers = ("cheap", "strong"), ("cheap", "strong", "third")
+    a = Adaptive()
+    a.fit(
+        FitContext(
+            models=models,
+            providers=providers,
+            budget_usd=0.4,
+            fit_banks={"other": fit},
+            replay=ReplayProvider(target),
+            market_bank=target,
+            options={"explore_every": 2, "refit_every": 5},
+        )
+    )
+    loop = RunLoop(a, ReplayBuyer(ReplayProvider(target, seed=1)), QUOTE, models)
+    asyncio.run(loop.serve([Task(t) for t in sorted(target.tasks("cheap"))]))
+    assert [r["tasks"] for r in a.history] == [0, 5, 10, 15, 20, 25, 30]
