@@ -201,3 +201,10 @@ def test_file_selection_modes() -> None:
     ]
     gold = {"patch": "diff --git a/pkg/c.py b/pkg/c.py\n--- a/pkg/c.py\n+++ b/pkg/c.py\n@@ -1 +1 @@\n-X = 1\n+X = 2\n"}
     assert select_files("oracle", gold, "anything", paths, repo.get, 10) == (["pkg/c.py"], "oracle")
+
+
+def test_an_edit_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "calc").mkdir()
+    (tmp_path / "calc" / "ops.py").write_text(MOD)
+    failed = write_edits(tmp_path, {"calc/ops.py/inner.py": "x = 1\n", "calc/new.py": "y = 2\n"})
+    assert failed == ["calc/ops.py/inner.py"] and (tmp_path / "calc" / "new.py").read_text() == "y = 2\n"

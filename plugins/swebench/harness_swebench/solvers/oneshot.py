@@ -89,7 +89,7 @@ class OneShotSolver:
             messages = [Message("system", SYSTEM), Message("user", prompt)]
             completion = await model.complete(messages, max_tokens=max_tokens)
             ex = extract_edits(completion.text, files, repo.read, set(repo.paths))
-            diff = await asyncio.to_thread(self._diff, repo.root, ex.edits) if ex.edits else None
+            diff = await asyncio.to_thread(self._diff, repo.root, ex.edits, ex.problems) if ex.edits else None
         detail = {
             "files_mode": mode,
             "reply_format": opts.reply,
@@ -104,6 +104,6 @@ class OneShotSolver:
         return Candidate(answer=answer, prompt=prompt, response=completion.text, detail=detail)
 
     @staticmethod
-    def _diff(root: Path, edits: Mapping[str, str | None]) -> Any:
-        write_edits(root, edits)
+    def _diff(root: Path, edits: Mapping[str, str | None], problems: list[str]) -> Any:
+        problems.extend(f"{p}: cannot be written there" for p in write_edits(root, edits))
         return PrivateRepo.trusted(root).diff(root)

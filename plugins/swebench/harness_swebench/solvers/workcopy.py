@@ -195,18 +195,24 @@ def _unpatchable(raw: bytes) -> list[str]:
     return skipped
 
 
-def write_edits(repo: Path, edits: Mapping[str, str | None]) -> None:
-    """Write (or delete) files of a trusted checkout; paths must already be safe relative paths."""
+def write_edits(repo: Path, edits: Mapping[str, str | None]) -> list[str]:
+    """Write (or delete) files of a trusted checkout (paths already safe and relative); returns the paths
+    that could not be written (a file where a directory must go, a symlinked directory leaving the copy)."""
     root = repo.resolve()
+    failed = []
     for rel, text in edits.items():
         target = root / rel
-        if root not in target.resolve().parents:  # a symlinked directory of the repository
-            raise GitFailed(f"edit path {rel!r} leaves the repository")
-        if text is None:
-            target.unlink(missing_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(text.encode("utf-8"))
+        try:
+            if root not in target.resolve().parents:
+                raise OSError(f"{rel} leaves the repository")
+            if text is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(text.encode("utf-8"))
+        except OSError:
+            failed.append(rel)
+    return failed
 
 
 def remove_tree(path: Path) -> None:
