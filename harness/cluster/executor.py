@@ -181,12 +181,11 @@ class RayExecutor:
 
     async def _poll(self, host: Any) -> None:
         """Take the calls a host's solves are waiting on, for as long as the session runs."""
-        lost = _lost_errors()
         while True:
             try:
                 requests = await host.take.remote(POLL_WAIT_S)
-            except lost:
-                await asyncio.sleep(0.2)  # restarting: its solves are reported lost to their attempts
+            except Exception:  # dead or restarting: its solves are reported lost to their attempts
+                await asyncio.sleep(0.2)
                 continue
             for rid, key, messages, params in requests:
                 client = self.clients.get(key)
