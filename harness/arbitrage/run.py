@@ -242,7 +242,8 @@ class Runner:
         try:
             if replay is not None:
                 asyncio.run(self.loop.serve(tasks))
-                result.oracle_cost_usd = _oracle(target, self.o.models, self.loop.ledger)
+                budget = getattr(strategy, "budget_usd", self.o.budget_usd)
+                result.oracle_cost_usd = _oracle(target, self.o.models, self.loop.ledger, budget)
             else:
                 self._serve_live(tasks, result)
         except KeyboardInterrupt:
@@ -381,11 +382,12 @@ def _fitted(strategy: Any) -> dict[str, Any] | None:
     return fitted.describe() if fitted is not None else None
 
 
-def _oracle(bank: Bank | None, models: Sequence[str], ledger: Ledger) -> float | None:
-    """What the oracle would have paid for the tasks this run served (cheapest verified attempt each)."""
+def _oracle(bank: Bank | None, models: Sequence[str], ledger: Ledger, budget_usd: float) -> float | None:
+    """What the oracle would have paid for the tasks this run served (cheapest verified attempt each), within
+    the per-task budget as the run (a task whose cheapest verified attempt costs more cannot be bought)."""
     if bank is None:
         return None
     served = {r.task_id for r in ledger.records}
     mx = bank.matrix(list(models), tasks=served)
     costs = oracle_costs(mx)
-    return float(costs[costs < math.inf].sum())
+    return float(costs[costs <= budget_usd].sum())

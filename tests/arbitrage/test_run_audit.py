@@ -215,3 +215,24 @@ def test_adaptive_refits_when_the_market_has_a_provider_it_does_not_buy(tmp_path
     loop = RunLoop(a, ReplayBuyer(ReplayProvider(target, seed=1)), QUOTE, models)
     asyncio.run(loop.serve([Task(t) for t in sorted(target.tasks("cheap"))]))
     assert [r["tasks"] for r in a.history] == [0, 5, 10, 15, 20, 25, 30]
+
+
+def test_the_oracle_bound_is_what_the_oracle_strategy_pays_within_the_budget(tmp_path: Path) -> None:
+    # the strong model (~$0.1) is above the $0.05 per-task budget: neither the oracle nor its bound buys it
+    bank = synthetic_bank(tasks=60)
+    bank.write_jsonl(tmp_path / "bank")
+    cfg = config_for(FakeServer(), tmp_path / "store.sqlite", {"cheap": CHEAP, "strong": CHEAP})
+    for budget in (1.0, 0.05):
+        options = RunOptions(
+            domain="toy",
+            strategy="oracle",
+            models=("cheap", "strong"),
+            providers=("cheap", "strong"),
+            budget_usd=budget,
+            replay=tmp_path / "bank",
+        )
+        registry = load_plugins(extra=[("toy", __import__("toy_domain"))])
+        plan = BankPlan(False, tasks=1, attempts=1, collect=lambda o, why: {})
+        data = Runner(cfg, registry, Store(cfg.store_path), options, plan).run().summary()
+        assert data["oracle_cost_usd"] == pytest.approx(data["cost_usd"]), budget
+        assert data["oracle_margin"] == pytest.approx(data["margin"])
