@@ -9,6 +9,7 @@ partial summary is still printed).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -122,7 +123,7 @@ class _Ticker:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=2)
+        self._thread.join(timeout=2)  # it only ever waits on the event
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
@@ -187,33 +188,26 @@ def run_with_progress(collector: Collector, json_out: bool = False) -> dict[str,
         highlight=False,
         soft_wrap=True,
     )
-    live: Live | None = None
-    ticker: _Ticker | None = None
-    if err_console.is_terminal:
-        live = Live(get_renderable=_SafeRender(collector), console=err_console, refresh_per_second=4, transient=False)
-        live.start()
-    else:
-        ticker = _Ticker(lambda: progress_line(collector), progress_every()).__enter__()
-    try:
-        return collector.run()
-    except KeyboardInterrupt:
-        if ticker is not None:
-            ticker.__exit__()
-        if json_out:
-            emit_json(collector.summary())
-            sys.stdout.flush()
-        kept = sum(s.done for s in collector.stats.values())
-        err_console.print(
-            f"interrupted: {kept} attempts of this run are kept in the store; run the same command again to resume",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(130) from None
-    finally:
-        if live is not None:
-            live.stop()
-        if ticker is not None:
-            ticker.__exit__()
+    with contextlib.ExitStack() as progress:
+        if err_console.is_terminal:
+            live = Live(get_renderable=_SafeRender(collector), console=err_console, refresh_per_second=4)
+            progress.enter_context(live)
+        else:
+            progress.enter_context(_Ticker(lambda: progress_line(collector), progress_every()))
+        try:
+            return collector.run()
+        except KeyboardInterrupt:
+            pass
+    if json_out:
+        emit_json(collector.summary())
+        sys.stdout.flush()
+    kept = sum(s.done for s in collector.stats.values())
+    err_console.print(
+        f"interrupted: {kept} attempts of this run are kept in the store; run the same command again to resume",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(130)
 
 
 def collect(
