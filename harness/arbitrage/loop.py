@@ -19,6 +19,7 @@ from harness.arbitrage.buyers import Buyer
 from harness.arbitrage.ledger import Ledger, TaskRecord, record
 from harness.arbitrage.market import Quote
 from harness.collect.state import RunState
+from harness.errors import HarnessError
 from harness.types import Outcome, Task, TaskHistory
 
 #: A safety net against a strategy that never stops (each purchase normally spends money or is cut).
@@ -73,13 +74,18 @@ class RunLoop:
                 buy = self.strategy.next_buy(history)
                 if buy is None:
                     break
+                if buy.model not in self.ledger.models:  # its dollars would be in no model's column
+                    raise HarnessError(
+                        f"strategy {getattr(self.strategy, 'name', '?')!r} asked to buy {buy.model!r}, not one of "
+                        f"the models it may buy ({', '.join(self.ledger.models)}): add it to --models"
+                    )
                 outcome: Outcome | None = await self.buyer.buy(history, buy)
                 if outcome is None:  # refused: the run is stopping or the cap is reached
                     self.refused, complete = True, False
                     break
                 history.outcomes.append(outcome)
                 self.strategy.observe(history, outcome)
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled, or a failure: the task was not served to the end
             complete = False
             raise
         finally:

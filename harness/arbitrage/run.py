@@ -344,6 +344,15 @@ def _check(o: RunOptions) -> None:
         raise HarnessError(f"--limit must be at least 1 task (got {o.limit})")
     if o.concurrency < 1:
         raise HarnessError(f"--concurrency must be at least 1 (got {o.concurrency})")
+    stages = o.strategy_options.get("stages") if o.strategy == "cascade" else None
+    named = [s[0] for s in stages if isinstance(s, (list, tuple)) and s] if isinstance(stages, (list, tuple)) else []
+    named += [o.strategy_options["model"]] if o.strategy == "single" and o.strategy_options.get("model") else []
+    outside = [str(m) for m in named if m not in o.models]
+    if outside:
+        raise HarnessError(
+            f"--stages/--model name {', '.join(outside)}, not among --models ({', '.join(o.models)}): the "
+            "arbitrageur buys only --models; add them there"
+        )
 
 
 class RunInterrupted(Exception):

@@ -236,3 +236,34 @@ def test_the_oracle_bound_is_what_the_oracle_strategy_pays_within_the_budget(tmp
         data = Runner(cfg, registry, Store(cfg.store_path), options, plan).run().summary()
         assert data["oracle_cost_usd"] == pytest.approx(data["cost_usd"]), budget
         assert data["oracle_margin"] == pytest.approx(data["margin"])
+
+
+@pytest.mark.parametrize(
+    ("strategy", "options"),
+    [("single", {"model": "strong"}), ("cascade", {"stages": [["cheap", 0.02], ["strong", None]]})],
+)
+def test_a_strategy_buys_only_the_models_named(tmp_path: Path, strategy, options) -> None:
+    # --models cheap: a stage or --model of another model is bad input (its dollars would be in no model's
+    # column, so per-model spend would not sum to the cost; live, the pipeline has no such model)
+    synthetic_bank(tasks=10).write_jsonl(tmp_path / "bank")
+    cfg = config_for(FakeServer(), tmp_path / "store.sqlite", {"cheap": CHEAP, "strong": CHEAP})
+    o = RunOptions(
+        domain="toy",
+        strategy=strategy,
+        models=("cheap",),
+        providers=("cheap", "strong"),
+        budget_usd=1.0,
+        replay=tmp_path / "bank",
+        strategy_options=options,
+    )
+    registry = load_plugins(extra=[("toy", __import__("toy_domain"))])
+    plan = BankPlan(False, tasks=1, attempts=1, collect=lambda o, why: {})
+    with pytest.raises(HarnessError, match="not among --models"):
+        Runner(cfg, registry, Store(cfg.store_path), o, plan)
+    # a plugin's strategy that asks for another model is stopped at its first purchase
+    s = CascadeStrategy()
+    s.fit(FitContext(models=(), providers=(), budget_usd=1.0, options={"stages": [["strong", None]]}))
+    loop = RunLoop(s, ReplayBuyer(ReplayProvider(synthetic_bank(tasks=10))), QUOTE, ("cheap",))
+    with pytest.raises(HarnessError, match="asked to buy 'strong', not one of the models"):
+        asyncio.run(loop.serve([Task("t0000")]))
+    assert loop.ledger.records == [] or not loop.ledger.records[0].complete
