@@ -423,11 +423,13 @@ class MeteredClient:
     ) -> Completion:
         """The provider's call with ``ticket`` as the current call: if the run stops while the call waits
         inside the provider (queued, or backing off before a retry) it is abandoned and never started."""
+
+        async def call() -> Completion:  # (any awaitable a provider returns, not only a coroutine)
+            return await self.provider.complete(self.model, messages, **params)
+
         context = contextvars.copy_context()
         context.run(current_ticket.set, ticket)
-        task = asyncio.get_running_loop().create_task(
-            self.provider.complete(self.model, messages, **params), context=context
-        )
+        task = asyncio.get_running_loop().create_task(call(), context=context)
         self._tickets.add(ticket)
         try:
             if self.halt is not None:
