@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -19,6 +21,7 @@ from harness.arbitrage.ledger import Ledger, TaskRecord
 from harness.arbitrage.outputs import write_outputs
 from harness.arbitrage.run import RunInterrupted, Runner, RunOptions, RunResult
 from harness.bank.formats import read_bank
+from harness.cli.collect import progress_every
 from harness.cli.common import config, console, emit_json, err_console, registry, split_csv, store
 from harness.cluster.connection import choose
 from harness.collect.collector import CollectOptions, Collector
@@ -112,15 +115,18 @@ def build_options(cfg: Config, a: dict[str, Any]) -> RunOptions:
 
 
 class Progress:
-    """The live line of a run: tasks done, spend, revenue, running margin, solve rate (a line every 10 s
-    when stderr is not a terminal)."""
+    """The live line of a run: tasks done, spend, revenue, running margin, solve rate. When stderr is not a
+    terminal, a line every ``$HARNESS_PROGRESS_S`` seconds (default 15) from a thread once serving has
+    begun, whether or not a task finished meanwhile (a task of agent attempts can take minutes)."""
 
-    def __init__(self, ledger_of: Any, total: int | None) -> None:
+    def __init__(self, ledger_of: Any, total: int | None, every: float | None = None) -> None:
         self.ledger_of = ledger_of
         self.total = total
         self.started = time.monotonic()
-        self.last_line = self.started
+        self.every = progress_every() if every is None else every
         self.live: Live | None = None
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def text(self) -> Text:
         ledger: Ledger | None = self.ledger_of()
@@ -147,17 +153,27 @@ class Progress:
         if err_console.is_terminal:
             self.live = Live(get_renderable=self.text, console=err_console, refresh_per_second=4, transient=False)
             self.live.start()
+        else:
+            self._ticker = threading.Thread(target=self._tick, name="harness-run-progress", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.every):
+            if self.ledger_of() is not None:  # serving (banks are collected first, with their own progress)
+                with contextlib.suppress(RuntimeError):  # the ledger grew while it was read: next time
+                    err_console.print(self.text(), highlight=False, soft_wrap=True)
 
     def task_done(self, rec: TaskRecord) -> None:
-        if self.live is None and time.monotonic() - self.last_line >= 10:
-            self.last_line = time.monotonic()
-            err_console.print(self.text(), highlight=False, soft_wrap=True)
+        """A task was served (the terminal display and the log lines read the ledger themselves)."""
 
     def stop(self) -> None:
         if self.live is not None:
             self.live.stop()
-        elif time.monotonic() - self.started >= 10:  # a long run on a log: its last line
-            err_console.print(self.text(), highlight=False, soft_wrap=True)
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join(timeout=2)
+            if time.monotonic() - self.started >= self.every and self.ledger_of() is not None:
+                err_console.print(self.text(), highlight=False, soft_wrap=True)  # a long run on a log: its last line
 
 
 def _collect_for_run(cfg: Config, st: Any, o: RunOptions) -> Any:

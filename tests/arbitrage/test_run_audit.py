@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,20 @@ def test_a_strategy_buys_only_the_models_named(tmp_path: Path, strategy, options
     with pytest.raises(HarnessError, match="asked to buy 'strong', not one of the models"):
         asyncio.run(loop.serve([Task("t0000")]))
     assert loop.ledger.records == [] or not loop.ledger.records[0].complete
+
+
+def test_progress_on_a_log_is_a_line_every_interval_even_while_one_task_runs(capsys) -> None:
+    from harness.cli.run import Progress
+
+    ledger = RunLoop(CascadeStrategy(), None, QUOTE, ("cheap",)).ledger  # serving, no task finished yet
+    progress = Progress(lambda: ledger, total=3, every=0.05)
+    progress.start()
+    time.sleep(0.4)
+    progress.stop()
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("run 0/3 tasks")]
+    assert len(lines) >= 3
+    waiting = Progress(lambda: None, total=3, every=0.05)  # banks still being collected: their own progress
+    waiting.start()
+    time.sleep(0.2)
+    waiting.stop()
+    assert "run " not in capsys.readouterr().err
