@@ -237,3 +237,30 @@ def test_a_live_run_buys_through_the_cluster(ray_cluster, tmp_path: Path) -> Non
         stored_rows = rows(tmp_path / "run.sqlite")
         assert len(stored_rows) == 15 and server.count == calls_recorded(tmp_path / "run.sqlite") == 15
         assert sum(r["run_id"].startswith("run-") for r in stored_rows) == 5
+
+
+def test_swebench_gold_patches_pass_in_the_sandbox_on_ray_workers(ray_cluster, tmp_path: Path) -> None:
+    """The expensive verifier (swebench's local one: checkout, patch, pytest in the sandbox) on the cluster,
+    with its declared resources (1 CPU, 5 GB), and a solver that checks out the repository on the worker."""
+    builtin = pytest.importorskip("harness_swebench.sources").BuiltinSource
+    tasks = list(builtin().tasks({}))[:2]
+
+    def gold(model: str, messages: list[dict[str, Any]]) -> str:
+        text = " ".join(str(m.get("content")) for m in messages)
+        patch = next(t.data["patch"] for t in tasks if t.data["problem_statement"][:200] in text)
+        return f"The fix:\n```diff\n{patch}```\n"
+
+    from harness.testing.fakeserver import FAKE_KEY_ENV
+
+    with FakeServer(answer=gold) as server:
+        cfg = tmp_path / "harness.toml"
+        cfg.write_text(
+            f'[store]\npath = "{tmp_path / "swe.sqlite"}"\n{server.model_toml("fake", max_tokens=400)}\n'
+            '[domains.swebench]\nsource = "builtin"\nverifier = "local"\nsolver = "oneshot"\n'
+        )
+        env = {**env_for(tmp_path), **ray_cluster.env, FAKE_KEY_ENV: "sk-fake", "HARNESS_BLOCK_PLUGINS": ""}
+        args = ("--domain", "swebench", "--models", "fake", "--limit", "2", "--json")
+        out = run(command(cfg, "collect", *args, "--executor", "ray", "--ray-address", ray_cluster.address), env)
+        assert out.returncode == 0, out.stderr
+        got = rows(tmp_path / "swe.sqlite")
+        assert [(r["task_id"], r["verdict"], r["correct"]) for r in got] == [(t.id, "passed", 1) for t in tasks]
