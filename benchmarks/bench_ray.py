@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -164,9 +165,9 @@ def main() -> None:
     from harness.testing.fakeserver import FakeServer
 
     root = Path(tempfile.mkdtemp(prefix="harness-bench-ray-"))
-    cluster, address, env = None, a.ray_address, {}
+    cluster, address, env, cluster_root = None, a.ray_address, {}, None
     if address is None:
-        cluster, address, env, _ = start_cluster(a.cpus)
+        cluster, address, env, cluster_root = start_cluster(a.cpus)
     try:
         with FakeServer(latency=a.latency) as server:
             print(
@@ -201,6 +202,9 @@ def main() -> None:
     finally:
         if cluster is not None:
             stop_cluster(cluster)
+        for folder in (root, cluster_root):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
