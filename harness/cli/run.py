@@ -48,12 +48,17 @@ def parse_stages(value: str | None) -> list[list[Any]] | None:
 
 
 def _strategy_file(path: Path) -> list[list[Any]]:
+    """The stages of a `harness fit` JSON: its ``models`` and ``thresholds_usd`` (null: the rest of this run's
+    budget, whatever budget the fit had), else its ``stages`` (those spell the rest under the fit's budget)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise HarnessError(f"{path}: cannot read a `harness fit` strategy JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
         raise HarnessError(f"{path}: expected a `harness fit` JSON with 'stages': [[model, usd], ...]")
+    models, values = data.get("models"), data.get("thresholds_usd")
+    if isinstance(models, list) and isinstance(values, list) and len(models) == len(values):
+        return [[m, math.inf if t is None else t] for m, t in zip(models, values, strict=True) if t != 0]
     return data["stages"]
 
 

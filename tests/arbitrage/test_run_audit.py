@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import math
 import time
 from pathlib import Path
@@ -285,3 +286,23 @@ def test_progress_on_a_log_is_a_line_every_interval_even_while_one_task_runs(cap
     time.sleep(0.2)
     waiting.stop()
     assert "run " not in capsys.readouterr().err
+
+
+def test_a_fit_json_gives_its_last_stage_the_rest_of_the_run_budget(tmp_path: Path) -> None:
+    # `harness fit` (per-task budget $1) writes stages [[cheap, 0.1], [strong, 0.9]] and thresholds [0.1, null]:
+    # a run with a $2 budget gives the strong model the rest, $1.9, not the $0.9 it had under the fit's budget
+    from harness.cli.run import _strategy_file
+
+    fit = {
+        "strategy": "cascade",
+        "stages": [["skip", 0.0], ["cheap", 0.1], ["strong", 0.9]][1:],
+        "thresholds_usd": [0.0, 0.1, None],
+        "models": ["skip", "cheap", "strong"],
+        "per_task_budget_usd": 1.0,
+    }
+    (tmp_path / "fit.json").write_text(json.dumps(fit))
+    s = CascadeStrategy()
+    s.fit(
+        FitContext(models=(), providers=(), budget_usd=2.0, options={"stages": _strategy_file(tmp_path / "fit.json")})
+    )
+    assert s.stage_budgets() == [("cheap", 0.1), ("strong", pytest.approx(1.9))]
