@@ -324,6 +324,8 @@ def run(
     """Serve a domain's tasks with an arbitrageur: buy attempts by strategy, verify, sell, keep a ledger."""
     cfg = config(ctx)
     o = build_options(cfg, dict(locals()))
+    if out is not None:  # an unusable --out is bad input before anything is spent, not after
+        _writable(out)
     with store(ctx) as st:
         plan = BankPlan(
             collect_missing=cfg.run.collect_missing and not no_collect,
@@ -348,7 +350,11 @@ def run(
         finally:
             progress.stop()
     data = result.summary()
-    files = write_outputs(result.ledger, data, out) if out else []
+    unwritten: HarnessError | None = None
+    try:
+        files = write_outputs(result.ledger, data, out) if out else []
+    except HarnessError as exc:  # the ledger of what was spent is printed all the same
+        files, unwritten = [], exc
     data["files"] = [str(f) for f in files]
     if json_out:
         emit_json(data)
@@ -356,9 +362,22 @@ def run(
         print_result(result, data)
         for f in files:
             console.print(f"wrote {f}")
+    if unwritten is not None and not interrupted:
+        raise unwritten
     if interrupted:
+        if unwritten is not None:
+            err_console.print(f"error: {unwritten}", highlight=False, soft_wrap=True)
         err_console.print("interrupted: the ledger above is the run so far; every completed attempt is in the store")
         raise typer.Exit(130)
+
+
+def _writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(
+            f"{out}: cannot write the run's outputs there ({exc.strerror or exc}); choose another --out"
+        ) from None
 
 
 def register(app: typer.Typer) -> None:

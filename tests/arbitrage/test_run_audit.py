@@ -306,3 +306,35 @@ def test_a_fit_json_gives_its_last_stage_the_rest_of_the_run_budget(tmp_path: Pa
         FitContext(models=(), providers=(), budget_usd=2.0, options={"stages": _strategy_file(tmp_path / "fit.json")})
     )
     assert s.stage_budgets() == [("cheap", 0.1), ("strong", pytest.approx(1.9))]
+
+
+def test_an_unusable_out_folder_is_refused_before_the_run_and_a_late_failure_still_prints_the_ledger(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    import harness.cli.run as cli_run
+    from harness.cli.app import main
+
+    monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "0")  # the math domain
+    synthetic_bank(tasks=10).write_jsonl(tmp_path / "bank")
+    (tmp_path / "harness.toml").write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n')
+    (tmp_path / "taken").write_text("a file, not a folder")
+    args = ["--config", str(tmp_path / "harness.toml"), "run", "--replay", str(tmp_path / "bank"), "--domain", "math"]
+    args += ["--models", "cheap,strong", "--strategy", "single", "--json", "--out"]
+    served = Runner.run
+    monkeypatch.setattr(Runner, "run", lambda self: pytest.fail("ran with an --out it cannot write"))
+    with pytest.raises(SystemExit) as done:
+        main([*args, str(tmp_path / "taken" / "out")])
+    out = capsys.readouterr()
+    assert done.value.code == 2 and "cannot write the run's outputs there" in out.err and out.out == ""
+    # the folder fails only after the run (e.g. the disk fills up): what was spent is printed all the same
+    monkeypatch.setattr(Runner, "run", served)
+
+    def full(*a: Any) -> None:
+        raise HarnessError("out: cannot write the run's outputs there (No space left on device)")
+
+    monkeypatch.setattr(cli_run, "write_outputs", full)
+    with pytest.raises(SystemExit) as done:
+        main([*args, str(tmp_path / "out")])
+    out = capsys.readouterr()
+    assert done.value.code == 2 and "No space left" in out.err
+    assert json.loads(out.out)["tasks"] == 10
