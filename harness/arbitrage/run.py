@@ -250,6 +250,12 @@ class Runner:
             result.stopped = "interrupted"
             result.elapsed_s = time.monotonic() - started
             raise RunInterrupted(result) from None
+        except HarnessError as exc:  # a fatal stop (a server down, a rejected key) after money was spent
+            if not self.loop.ledger.records:
+                raise
+            result.stopped = "fatal"
+            result.elapsed_s = time.monotonic() - started
+            raise RunFailed(result, exc) from None
         result.elapsed_s = time.monotonic() - started
         return result
 
@@ -361,6 +367,15 @@ class RunInterrupted(Exception):
     def __init__(self, result: RunResult) -> None:
         super().__init__("interrupted")
         self.result = result
+
+
+class RunFailed(HarnessError):
+    """A run stopped by a fatal error after it had bought something: ``result`` holds the ledger so far."""
+
+    def __init__(self, result: RunResult, error: HarnessError) -> None:
+        super().__init__(str(error))
+        self.result = result
+        self.exit_code = error.exit_code
 
 
 def read_bank(path: Path) -> Bank:

@@ -19,7 +19,7 @@ from rich.text import Text
 from harness.arbitrage.banks import BankPlan
 from harness.arbitrage.ledger import Ledger, TaskRecord
 from harness.arbitrage.outputs import write_outputs
-from harness.arbitrage.run import RunInterrupted, Runner, RunOptions, RunResult
+from harness.arbitrage.run import RunFailed, RunInterrupted, Runner, RunOptions, RunResult
 from harness.bank.formats import read_bank
 from harness.cli.collect import progress_every
 from harness.cli.common import config, console, emit_json, err_console, registry, split_csv, store
@@ -343,10 +343,13 @@ def run(
         )
         progress.start()
         interrupted = False
+        failed: RunFailed | None = None
         try:
             result = runner.run()
         except RunInterrupted as exc:
             result, interrupted = exc.result, True
+        except RunFailed as exc:  # the ledger of what was bought, then the error
+            result, failed = exc.result, exc
         finally:
             progress.stop()
     data = result.summary()
@@ -362,6 +365,8 @@ def run(
         print_result(result, data)
         for f in files:
             console.print(f"wrote {f}")
+    if failed is not None:
+        raise failed
     if unwritten is not None and not interrupted:
         raise unwritten
     if interrupted:

@@ -21,7 +21,7 @@ from harness.arbitrage.cascade import CascadeStrategy
 from harness.arbitrage.loop import RunLoop
 from harness.arbitrage.market import Quote
 from harness.arbitrage.replay import ReplayProvider
-from harness.arbitrage.run import Runner, RunOptions
+from harness.arbitrage.run import RunFailed, Runner, RunOptions
 from harness.arbitrage.strategies import Adaptive, Oracle
 from harness.bank import Bank, BankEntry
 from harness.registry import load_plugins
@@ -315,6 +315,7 @@ def test_an_unusable_out_folder_is_refused_before_the_run_and_a_late_failure_sti
     from harness.cli.app import main
 
     monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "0")  # the math domain
+    monkeypatch.setattr("harness.registry._cache", None)  # loaded with it (the process's is given back after)
     synthetic_bank(tasks=10).write_jsonl(tmp_path / "bank")
     (tmp_path / "harness.toml").write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n')
     (tmp_path / "taken").write_text("a file, not a folder")
@@ -338,3 +339,15 @@ def test_an_unusable_out_folder_is_refused_before_the_run_and_a_late_failure_sti
     out = capsys.readouterr()
     assert done.value.code == 2 and "No space left" in out.err
     assert json.loads(out.out)["tasks"] == 10
+
+
+def test_a_run_stopped_by_a_fatal_error_keeps_the_ledger_of_what_it_bought(tmp_path: Path) -> None:
+    # the strong model's server is not running: the run stops at its first call, after paying the cheap ones
+    with FakeServer(answer=lambda model, messages: "ANSWER: -1") as server:  # the cheap model is always wrong
+        models = {"cheap": CHEAP, "strong": {**CHEAP, "api_base": "http://127.0.0.1:9/v1"}}
+        kw: dict[str, Any] = {"strategy_options": {"stages": [["cheap", 0.00003], ["strong", None]]}}
+        runner, store = _live(server, tmp_path, models, {"count": 4}, budget_usd=0.01, **kw)
+        with pytest.raises(RunFailed, match="cannot connect") as failed:
+            runner.run()
+    data = failed.value.result.summary()
+    assert data["stopped"] == "fatal" and data["cost_usd"] == pytest.approx(store.spend()) and store.spend() > 0
