@@ -241,7 +241,14 @@ def _targets(o: AnalysisOptions, tc: TaskCurves, providers: Sequence[str]) -> tu
     hi = top if o.rate_hi is None else o.rate_hi
     if hi <= 0:
         raise HarnessError("no provider solves any task within the budget grid: raise --budget-hi")
+    if o.rate_hi is not None and o.rate_lo > o.rate_hi:
+        raise HarnessError(f"--rates {o.rate_lo:g}:{o.rate_hi:g}: LO is above HI; give LO <= HI")
     lo = min(o.rate_lo, hi)
+    if lo > top + 1e-12:  # every target unpriced: no allocation can be scored, so no strategy is reported
+        raise HarnessError(
+            f"no provider reaches the target solve rates {lo:g}-{hi:g}: the best reaches {top:.3f} within "
+            f"${tc.budgets[-1]:g} per task; lower --rates or raise --budget-hi"
+        )
     report = np.asarray(o.report_rates if o.report_rates else np.round(np.linspace(lo, hi, 5), 3), dtype=float)
     return solve_rate_grid(lo, hi, o.rate_points), report
 

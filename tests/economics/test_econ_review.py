@@ -1,0 +1,64 @@
+"""Discrepancies found by an independent review of the N-model, robust and verification economics and
+their reporting (each test failed before its fix)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+from harness import cli
+from harness.bank import BankMatrix
+from harness.economics.analysis import AnalysisOptions, analyze_matrix
+from harness.errors import HarnessError
+
+
+def _main(args: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as info:
+        cli.main(args)
+    return int(info.value.code or 0), out.getvalue(), err.getvalue()
+
+
+def _market(tasks: int = 40, seed: int = 0) -> BankMatrix:
+    """Two models, 4 attempts per task, the cheap one weaker; its best provider reaches well below 1."""
+    rng = np.random.default_rng(seed)
+    n = np.full((tasks, 2), 4)
+    c = rng.binomial(n, rng.beta(0.5, 1.0, size=(tasks, 2)) * np.array([0.6, 0.9]))
+    c[: tasks // 4] = 0  # a quarter of the tasks nobody solves: the frontier is at most 0.75
+    cost = np.broadcast_to([0.003, 0.04], (tasks, 2)).astype(float)
+    return BankMatrix(tuple(f"t{i}" for i in range(tasks)), ("cheap", "dear"), n, c, cost)
+
+
+def test_target_rates_no_provider_reaches_are_an_error_not_a_default_strategy():
+    mx = _market()
+    top = float(analyze_matrix(mx).targets[-1])
+    assert top < 0.8
+    # every target above the frontier: no allocation can be scored, so there is no strategy to report
+    with pytest.raises(HarnessError, match="no provider reaches"):
+        analyze_matrix(mx, AnalysisOptions(rate_lo=0.9, rate_hi=0.99))
+    # LO above HI is bad input, not 100 copies of HI
+    with pytest.raises(HarnessError, match="LO is above HI"):
+        analyze_matrix(mx, AnalysisOptions(rate_lo=0.5, rate_hi=0.3))
+    # some targets reachable: the search runs and its mean is over the reachable ones
+    a = analyze_matrix(mx, AnalysisOptions(rate_lo=top - 0.1, rate_hi=0.99, rate_points=20))
+    assert np.isfinite(a.mean_margin) and np.isinf(a.market[-1]) and np.isnan(a.margins[-1])
+
+
+def test_cli_rates_no_provider_reaches_exit_2(tmp_path):
+    mx = _market()
+    from harness.bank import Bank, BankEntry
+
+    entries = {
+        m: {
+            t: BankEntry(float(mx.cost[i, j]), tuple([1] * int(mx.c[i, j]) + [0] * int(mx.n[i, j] - mx.c[i, j])))
+            for i, t in enumerate(mx.tasks)
+        }
+        for j, m in enumerate(mx.models)
+    }
+    Bank(entries).write_jsonl(tmp_path / "bank")
+    code, out, err = _main(["analyze", "--bank", str(tmp_path / "bank"), "--rates", "0.9:0.99", "--json"])
+    assert code == 2 and out == ""
+    assert "no provider reaches" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
