@@ -72,6 +72,17 @@ def log_ticks(ax: Any) -> None:
         ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 
 
+def budget_axis(ax: Any, budgets: np.ndarray) -> None:
+    """A log x axis labelled at the fit budgets themselves ($2, $20): matplotlib's minor labels of an
+    axis spanning about a decade (3x10^0, 4x10^0) overlap at column width."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(budgets))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _stages(a: Analysis) -> str:
     """The best single allocation in words (dollar signs escaped: matplotlib reads $...$ as maths)."""
     label = tables.labels_for(a)
@@ -252,7 +263,7 @@ def robust_figure(a: Analysis, plt: Any) -> Any:
             band = np.array([r.band for r in finite])
             ax.fill_between(x, band[:, 0], band[:, 1], color="C0", alpha=0.25, lw=0, label="5-95% band")
             ax.plot(x, [r.mean for r in finite], "o-", color="C0", ms=3, label="held-out mean margin")
-            ax.set_xscale("log")
+            budget_axis(ax, x)
         for r in rs:
             if r.fit_budget is None:
                 ax.axhline(r.mean, color="C2", lw=1.0, label="fit on full curves")

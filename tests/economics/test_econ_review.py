@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 
 import numpy as np
 import pytest
@@ -62,3 +63,37 @@ def test_cli_rates_no_provider_reaches_exit_2(tmp_path):
     code, out, err = _main(["analyze", "--bank", str(tmp_path / "bank"), "--rates", "0.9:0.99", "--json"])
     assert code == 2 and out == ""
     assert "no provider reaches" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _overlaps(labels: list, renderer) -> list[tuple[str, str]]:
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in labels]
+    return [(a, b) for (a, ba), (b, bb) in itertools.combinations(boxes, 2) if ba.overlaps(bb)]
+
+
+def test_robust_figure_budget_axis_labels_do_not_overlap():
+    from harness.report.figures import STYLE, _plt, robust_figure
+
+    opts = AnalysisOptions(
+        split="regex:^t[2-3][0-9]$",
+        fit_budgets=(2.0, 20.0, None),
+        bootstraps=3,
+        rounds=1,
+        fit_cap=0.2,
+        fit_charge="last",
+    )
+    a = analyze_matrix(_market(60, seed=2), opts)
+    plt = _plt()
+    with plt.rc_context(STYLE):
+        fig = robust_figure(a, plt)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            lo, hi = ax.get_xlim()
+            shown = [
+                t
+                for t in ax.get_xticklabels(which="both")
+                if t.get_visible() and t.get_text() and lo <= t.get_position()[0] <= hi
+            ]
+            assert len(shown) >= 2  # the budgets can be read off the axis
+            assert _overlaps(shown, renderer) == []
+        plt.close(fig)
