@@ -143,12 +143,15 @@ class Runner:
         banks = {str(p): read_bank(p) for p in self.o.fit_banks}
         if self.o.replay is not None and not self.o.fit_domains:
             return banks
+        if banks and not self.o.fit_domains:  # --fit-bank alone: exactly those banks
+            return banks
         domains = (
             list(self.o.fit_domains)
-            or ([] if banks else other_domains(self.store, self.o.domain, self.o.models))
+            or other_domains(self.store, self.o.domain, self.o.models)
             or list(self.config.run.fit_domains)
         )
         domains = [d for d in domains if d != self.o.domain]
+        held = list(dict.fromkeys([*self.o.models, *self.o.providers]))  # the fit prices against the providers
         for d in domains:
             why = f"robust fit bank on {d!r} (a domain other than {self.o.domain!r})"
             banks[d] = ensure_bank(
@@ -156,7 +159,7 @@ class Runner:
                 self.registry,
                 self.store,
                 d,
-                self.o.models,
+                held,
                 self.plan,
                 why,
                 self._left(self.o.fit_budget_usd),

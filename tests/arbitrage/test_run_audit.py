@@ -7,14 +7,16 @@ import dataclasses
 import json
 import math
 import time
+import types
 from pathlib import Path
 from typing import Any
 
 import pytest
+import toy_domain
 from collect_fixtures import config_for
 from synthetic_banks import synthetic_bank
 
-from harness import FitContext, HarnessError, Task
+from harness import FitContext, HarnessError, Task, hookimpl
 from harness.arbitrage.banks import BankPlan
 from harness.arbitrage.buyers import ReplayBuyer
 from harness.arbitrage.cascade import CascadeStrategy
@@ -24,6 +26,7 @@ from harness.arbitrage.replay import ReplayProvider
 from harness.arbitrage.run import RunFailed, Runner, RunOptions
 from harness.arbitrage.strategies import Adaptive, Oracle
 from harness.bank import Bank, BankEntry
+from harness.collect.collector import Collector
 from harness.registry import load_plugins
 from harness.store import Store
 from harness.testing.fakeserver import FakeServer
@@ -66,7 +69,7 @@ def _market_bank(path: Path, tasks: int = 4) -> Path:
 
 def _live(server: FakeServer, tmp_path: Path, models: dict[str, dict[str, Any]], toy: dict[str, Any], **kw: Any):
     cfg = config_for(server, tmp_path / "store.sqlite", models, toy)
-    registry = load_plugins(extra=[("toy", __import__("toy_domain"))])
+    registry = load_plugins(extra=[("toy", toy_domain)])
     store = Store(cfg.store_path)
     plan = BankPlan(False, tasks=4, attempts=1, collect=lambda o, why: {})
     opts: dict[str, Any] = dict(
@@ -233,7 +236,7 @@ def test_the_oracle_bound_is_what_the_oracle_strategy_pays_within_the_budget(tmp
             budget_usd=budget,
             replay=tmp_path / "bank",
         )
-        registry = load_plugins(extra=[("toy", __import__("toy_domain"))])
+        registry = load_plugins(extra=[("toy", toy_domain)])
         plan = BankPlan(False, tasks=1, attempts=1, collect=lambda o, why: {})
         data = Runner(cfg, registry, Store(cfg.store_path), options, plan).run().summary()
         assert data["oracle_cost_usd"] == pytest.approx(data["cost_usd"]), budget
@@ -258,7 +261,7 @@ def test_a_strategy_buys_only_the_models_named(tmp_path: Path, strategy, options
         replay=tmp_path / "bank",
         strategy_options=options,
     )
-    registry = load_plugins(extra=[("toy", __import__("toy_domain"))])
+    registry = load_plugins(extra=[("toy", toy_domain)])
     plan = BankPlan(False, tasks=1, attempts=1, collect=lambda o, why: {})
     with pytest.raises(HarnessError, match="not among --models"):
         Runner(cfg, registry, Store(cfg.store_path), o, plan)
@@ -351,3 +354,57 @@ def test_a_run_stopped_by_a_fatal_error_keeps_the_ledger_of_what_it_bought(tmp_p
             runner.run()
     data = failed.value.result.summary()
     assert data["stopped"] == "fatal" and data["cost_usd"] == pytest.approx(store.spend()) and store.spend() > 0
+
+
+def test_a_robust_fit_bank_collected_first_holds_the_providers_it_prices_against(tmp_path: Path) -> None:
+    # the market sells a third model the arbitrageur never buys; the fit domain has no bank yet: the bank
+    # collected there must hold the third model's attempts too, or the robust fit cannot price its market
+    toy2 = types.ModuleType("toy2")
+    toy2.register_domains = hookimpl(lambda register: register(dataclasses.replace(toy_domain.TOY, name="toy2")))
+    models = {"cheap": CHEAP, "strong": CHEAP, "third": CHEAP}
+    with FakeServer() as server:
+        cfg = config_for(server, tmp_path / "store.sqlite", models, {"count": 3})
+        registry = load_plugins(extra=[("toy", toy_domain), ("toy2", toy2)])
+        store = Store(cfg.store_path)
+        plan = BankPlan(True, tasks=3, attempts=1, collect=lambda o, why: Collector(cfg, registry, store, o).run())
+        market = _market_bank(tmp_path / "market", tasks=3)
+        third = Bank({"third": {f"t{i:03d}": BankEntry(0.0002, (1, 1)) for i in range(3)}})
+        third.write_jsonl(tmp_path / "market")
+        options = RunOptions(
+            domain="toy",
+            strategy="robust",
+            models=("cheap", "strong"),
+            providers=("cheap", "strong", "third"),
+            budget_usd=0.001,
+            market_bank=market,
+            fit_domains=("toy2",),
+            limit=2,
+        )
+        result = Runner(cfg, registry, store, options, plan).run()
+    assert {a.model for a in store.attempts(domain="toy2")} == {"cheap", "strong", "third"}
+    assert result.summary()["fitted"]["sources"] == ["toy2"]
+
+
+def test_robust_with_fit_banks_named_collects_no_other_domain(tmp_path: Path) -> None:
+    # --fit-bank alone fits on exactly that bank: [run] fit_domains are the default only when none is named
+    toy2 = types.ModuleType("toy2")
+    toy2.register_domains = hookimpl(lambda register: register(dataclasses.replace(toy_domain.TOY, name="toy2")))
+    _market_bank(tmp_path / "fit", tasks=40)
+    with FakeServer() as server:
+        cfg = config_for(server, tmp_path / "store.sqlite", {"cheap": CHEAP, "strong": CHEAP}, {"count": 3})
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"fit_domains": ["toy2"]})})
+        registry = load_plugins(extra=[("toy", toy_domain), ("toy2", toy2)])
+        store = Store(cfg.store_path)
+        plan = BankPlan(True, tasks=3, attempts=1, collect=lambda o, why: pytest.fail(f"collected {why}"))
+        options = RunOptions(
+            domain="toy",
+            strategy="robust",
+            models=("cheap", "strong"),
+            providers=("cheap", "strong"),
+            budget_usd=0.001,
+            market_bank=_market_bank(tmp_path / "market", tasks=3),
+            fit_banks=(tmp_path / "fit",),
+            limit=2,
+        )
+        result = Runner(cfg, registry, store, options, plan).run()
+    assert result.summary()["fitted"]["sources"] == [str(tmp_path / "fit")]
