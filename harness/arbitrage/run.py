@@ -185,13 +185,13 @@ class Runner:
                 self._left(self.o.fit_budget_usd),
             )
         target = None
-        if self.o.strategy == "optimal":
+        if self.o.strategy == "optimal":  # its fit prices against the providers on the same tasks
             target = ensure_bank(
                 self.config,
                 self.registry,
                 self.store,
                 self.o.domain,
-                self.o.models,
+                list(dict.fromkeys([*self.o.models, *self.o.providers])),
                 self.plan,
                 f"the target domain's own bank for strategy 'optimal' on {self.o.domain!r}",
                 self._left(self.o.fit_budget_usd),

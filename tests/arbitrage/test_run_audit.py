@@ -408,3 +408,22 @@ def test_robust_with_fit_banks_named_collects_no_other_domain(tmp_path: Path) ->
         )
         result = Runner(cfg, registry, store, options, plan).run()
     assert result.summary()["fitted"]["sources"] == [str(tmp_path / "fit")]
+
+
+def test_optimal_collects_its_own_bank_with_the_providers_it_prices_against(tmp_path: Path) -> None:
+    models = {"cheap": CHEAP, "strong": CHEAP, "third": CHEAP}
+    with FakeServer() as server:
+        cfg = config_for(server, tmp_path / "store.sqlite", models, {"count": 3})
+        registry = load_plugins(extra=[("toy", toy_domain)])
+        store = Store(cfg.store_path)
+        plan = BankPlan(True, tasks=3, attempts=1, collect=lambda o, why: Collector(cfg, registry, store, o).run())
+        options = RunOptions(
+            domain="toy",
+            strategy="optimal",
+            models=("cheap", "strong"),
+            providers=("cheap", "strong", "third"),
+            budget_usd=0.001,
+            limit=2,
+        )
+        result = Runner(cfg, registry, store, options, plan).run()
+    assert result.summary()["fitted"]["sources"] == ["target"]
