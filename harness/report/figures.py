@@ -64,12 +64,23 @@ def colors(a: Analysis) -> dict[str, str]:
 
 
 def log_ticks(ax: Any) -> None:
-    """Label minor ticks too when a log axis spans too little for its decades to show (< 3 labels)."""
-    from matplotlib.ticker import LogFormatterSciNotation
+    """Label minor ticks too when a log axis spans too little for its decades to show (< 2 decades): every
+    one below 0.65 decades, else only 2, 3, 5 (below 1.2) or 2, 5, so that labels never run into each
+    other (matplotlib's own choice put 3x10^-1 on 4x10^-1 at column height)."""
+    from matplotlib.ticker import FuncFormatter
 
     lo, hi = ax.get_ylim()
-    if lo > 0 and math.log10(hi / lo) < 2:
-        ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
+    if not (lo > 0 and math.log10(hi / lo) < 2):
+        return
+    span = math.log10(hi / lo)
+    keep = None if span < 0.65 else (2, 3, 5) if span < 1.2 else (2, 5)
+
+    def label(v: float, _: Any) -> str:
+        e = math.floor(math.log10(v) + 1e-9)
+        m = round(v / 10.0**e)
+        return "" if keep is not None and m not in keep else f"$\\mathdefault{{{m}\\times10^{{{e}}}}}$"
+
+    ax.yaxis.set_minor_formatter(FuncFormatter(label))
 
 
 def budget_axis(ax: Any, budgets: np.ndarray) -> None:

@@ -97,3 +97,25 @@ def test_robust_figure_budget_axis_labels_do_not_overlap():
             assert len(shown) >= 2  # the budgets can be read off the axis
             assert _overlaps(shown, renderer) == []
         plt.close(fig)
+
+
+@pytest.mark.parametrize("span", [(0.0085, 0.55), (0.02, 0.3), (0.011, 0.044), (0.05, 0.09), (1e-4, 0.5)])
+def test_log_price_axis_labels_do_not_overlap(span):
+    """The gatekeeping figure of gpt-5-mini/gpt-5 spans 0.008-0.6 USD: 3x10^-1 sat on 4x10^-1."""
+    from harness.report.figures import COLUMN, STYLE, _plt, log_ticks
+
+    plt = _plt()
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(COLUMN, 2.6))
+        ax.plot([0.1, 0.6], span)
+        ax.set_xlabel("target solve rate")
+        fig.suptitle("a title over the panels")
+        ax.set_yscale("log")
+        log_ticks(ax)
+        fig.tight_layout()
+        fig.canvas.draw()
+        lo, hi = ax.get_ylim()
+        shown = [t for t in ax.get_yticklabels(which="both") if t.get_text() and lo <= t.get_position()[1] <= hi]
+        assert len(shown) >= 2
+        assert _overlaps(shown, fig.canvas.get_renderer()) == []
+        plt.close(fig)
