@@ -8,10 +8,14 @@ Pricing (``[market] pricing``; ``undercut`` is the fraction below the market the
   strongest provider (the one with the highest solve rate at the per-task budget ``B``):
   ``(1 - undercut) * E_s(B) / P_s(B)`` per task sold.
 
-The promised rate ``u`` of a cascade is the best that one of its stages reaches alone with that stage's
-budget (``max_m P_m(b_m)`` on the market bank): the cascade buys at least that provider's service, so it
-reaches ``u`` in expectation. ``--target-rate u`` instead gives the last model the budget it needs for
-``u``. The providers' curves come from the market bank (attempts of the providers on the target domain).
+The promised rate ``u`` of a cascade is what it delivers: its own solve rate at its stage budgets on the
+market bank, ``P_q = 1 - mean_i prod_m F_im[min(floor(b_m / k_im), n_im)]`` (the exact survival the replay
+draws), capped at the best rate a provider sells at the budget (no market price above it). Priced at
+``C(P_q)``, the run's margin is the margin ``harness analyze`` gives the same thresholds at that rate.
+Where the market bank lacks a model of the cascade, the promise is the lower bound the cascade surely
+reaches: the best that one of its stages reaches alone with that stage's budget (``max_m P_m(b_m)``).
+``--target-rate u`` instead gives the last model the budget it needs for ``u``. The providers' curves
+come from the market bank (attempts of the providers on the target domain).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 from harness.arbitrage.fitting import fit_matrix, fit_options
 from harness.bank import Bank
 from harness.economics.analysis import AnalysisOptions, analysis_grid
-from harness.economics.curves import budget_at, price_curve, task_curves
+from harness.economics.curves import attempts_bought, budget_at, failure_table, price_curve, task_curves
 from harness.errors import HarnessError
 
 PRICINGS = ("per_task", "per_solution")
@@ -48,6 +52,7 @@ class Market:
     def __init__(self, bank: Bank, providers: Sequence[str], budget_usd: float, base: AnalysisOptions | None = None):
         if not providers:
             raise HarnessError("the market has no providers: set [market] providers or pass --providers a,b")
+        self.bank = bank
         self.providers = tuple(providers)
         mx = fit_matrix(bank, self.providers, self.providers, "the market bank")
         self.grid = analysis_grid(fit_options([mx], self.providers, budget_usd, base), [mx])
@@ -76,6 +81,25 @@ class Market:
     def spend(self, model: str, budget: float) -> float:
         """``E_m(b)``: the provider's expected spend per task with ``budget`` dollars."""
         return self._at(self._e[self._col(model)], budget)
+
+    def cascade_rate(self, stage_budgets: Sequence[tuple[str, float]]) -> float | None:
+        """The cascade's solve rate with these (model, USD per task) stages on the market bank's tasks, exact
+        (each stage buys ``floor(b / cost)`` attempts as the economics counts them); None when the bank lacks
+        one of its models."""
+        models = [m for m, _ in stage_budgets]
+        if any(m not in self.bank.models for m in models):
+            return None
+        mx = self.bank.matrix(models)
+        if not mx.tasks:
+            return None
+        n, c = np.asarray(mx.n), np.asarray(mx.c)
+        k = attempts_bought(np.array([usd for _, usd in stage_budgets])[None, :], np.asarray(mx.cost), n)
+        fail = np.take_along_axis(failure_table(n, c), k[..., None], axis=-1)[..., 0]
+        return float(1.0 - fail.prod(axis=1).mean())
+
+    def top_rate(self, budget: float) -> float:
+        """The best solve rate a provider sells with ``budget`` dollars per task."""
+        return max(self.rate(m, budget) for m in self.providers)
 
     def budget_for(self, model: str, rate: float) -> float:
         """The per-task budget the provider needs to reach ``rate`` (``inf`` if it never does)."""

@@ -305,6 +305,8 @@ class Runner:
                 if not math.isfinite(need):
                     raise HarnessError(f"the last model {last!r} never reaches solve rate {rate} on this market")
                 strategy.budget_usd = cheap + need
+        elif isinstance(strategy, CascadeStrategy) and (own := market.cascade_rate(strategy.stage_budgets())):
+            rate = min(own, market.top_rate(strategy.budget_usd))  # what it delivers, as far as the market prices
         elif isinstance(strategy, CascadeStrategy) and any(m in market.providers for m, _ in strategy.stage_budgets()):
             # each stage alone buys that provider's service with its budget: the cascade reaches at least that
             rate = max(market.rate(m, usd) for m, usd in strategy.stage_budgets() if m in market.providers)

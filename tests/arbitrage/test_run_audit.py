@@ -11,6 +11,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import toy_domain
 from collect_fixtures import config_for
@@ -27,6 +28,8 @@ from harness.arbitrage.run import RunFailed, Runner, RunOptions
 from harness.arbitrage.strategies import Adaptive, Oracle
 from harness.bank import Bank, BankEntry
 from harness.collect.collector import Collector
+from harness.economics import cascade_curves, cascade_prices, market_price, task_curves
+from harness.economics.grid import LogGrid, budget_grid
 from harness.registry import load_plugins
 from harness.store import Store
 from harness.testing.fakeserver import FakeServer
@@ -427,3 +430,40 @@ def test_optimal_collects_its_own_bank_with_the_providers_it_prices_against(tmp_
         )
         result = Runner(cfg, registry, store, options, plan).run()
     assert result.summary()["fitted"]["sources"] == ["target"]
+
+
+def test_a_replayed_cascade_earns_the_margin_analyze_gives_it_at_the_rate_it_promises(tmp_path: Path) -> None:
+    # the promise is what the cascade delivers (its own rate at its stage budgets on the market bank), so the
+    # customer pays C(u) for it and the margin is analyze's (C(u) - C_q(u)) / C(u) at that rate. Before, the
+    # promise was the best single stage's rate: a price for less than was sold
+    bank = synthetic_bank()
+    bank.write_jsonl(tmp_path / "bank")
+    stages, budget = [["cheap", 0.035], ["strong", 0.3]], 1.0  # delivers below the strong model's top: priced
+    cfg = config_for(FakeServer(), tmp_path / "store.sqlite", {"cheap": CHEAP, "strong": CHEAP})
+    registry = load_plugins(extra=[("toy", toy_domain)])
+    plan = BankPlan(False, tasks=1, attempts=1, collect=lambda o, why: {})
+    runs = []
+    for seed in range(8):
+        o = RunOptions(
+            domain="toy",
+            strategy="cascade",
+            models=("cheap", "strong"),
+            providers=("cheap", "strong"),
+            budget_usd=budget,
+            undercut=0.0,
+            seed=seed,
+            replay=tmp_path / "bank",
+            strategy_options={"stages": stages},
+        )
+        runs.append(Runner(cfg, registry, Store(cfg.store_path), o, plan).run().summary())
+    u = runs[0]["promised_rate"]
+    rates = np.array([r["solve_rate"] for r in runs])
+    margins = np.array([r["margin"] for r in runs])
+    assert abs(rates.mean() - u) < 4 * rates.std(ddof=1) / np.sqrt(len(runs)) + 0.002
+    # analyze's margin for the same thresholds at that rate (its default grid up to the budget)
+    tc = task_curves(bank.matrix(["cheap", "strong"]), LogGrid(budget_grid(1e-4, budget, 250)))
+    cc = cascade_curves(tc, ("cheap", "strong"), np.array([[0.035, 0.3]]))
+    at = np.array([min(u, cc.pass_rate[0, -1])])  # the grid's curve ends a hair below the exact rate
+    c_q, c = cascade_prices(cc, at)[0, 0], market_price(tc, at)[0]
+    assert (c - c_q) / c > 0.3
+    assert abs(margins.mean() - (c - c_q) / c) < 4 * margins.std(ddof=1) / np.sqrt(len(runs)) + 0.01
