@@ -355,6 +355,11 @@ def _check(o: RunOptions) -> None:
         raise HarnessError(f"--limit must be at least 1 task (got {o.limit})")
     if o.concurrency < 1:
         raise HarnessError(f"--concurrency must be at least 1 (got {o.concurrency})")
+    if o.domain in o.fit_domains:
+        raise HarnessError(
+            f"--fit-domain {o.domain} is the domain the run serves: a robust fit sees only other domains "
+            "(strategy 'optimal' fits on the target's own bank)"
+        )
     stages = o.strategy_options.get("stages") if o.strategy == "cascade" else None
     named = [s[0] for s in stages if isinstance(s, (list, tuple)) and s] if isinstance(stages, (list, tuple)) else []
     named += [o.strategy_options["model"]] if o.strategy == "single" and o.strategy_options.get("model") else []

@@ -174,6 +174,7 @@ def test_a_replay_reports_the_hidden_correctness_of_what_it_sold() -> None:
         ({"limit": -3}, "--limit must be"),
         ({"concurrency": 0}, "--concurrency must be"),
         ({"domain": "nope"}, "unknown domain 'nope'"),
+        ({"strategy": "robust", "fit_domains": ("toy",)}, "is the domain the run serves"),
     ],
 )
 def test_bad_input_is_refused_before_any_bank_is_collected(tmp_path: Path, option, message) -> None:
