@@ -7,6 +7,8 @@ JSON rows, each the nearest target, labelled with the rate asked for).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from harness.economics.analysis import Analysis
@@ -62,13 +64,20 @@ def curves_table(a: Analysis) -> Table:
     return table_of("curves", "Pass and spend curves", cols, rows)
 
 
-def _reach_note(market: float, arbitrageur: float) -> str | None:
-    """Why a price is missing (the JSON ``null`` s of a row), or ``None``."""
+def _reach_note(market: float, arbitrageur: float, unreached: Sequence[str] = ()) -> str | None:
+    """Why numbers of a row are missing (the JSON ``null`` s of a row), or ``None``; ``unreached``: the
+    providers whose own price is missing there."""
     if not np.isfinite(market):
         return "no provider reaches this solve rate"
+    why = []
     if not np.isfinite(arbitrageur):
-        return "the arbitrageur's cascade does not reach this solve rate (margin 0)"
-    return None
+        why.append("the arbitrageur's cascade does not reach this solve rate (margin 0)")
+    if unreached:
+        why.append(f"{', '.join(unreached)} {'does' if len(unreached) == 1 else 'do'} not reach this solve rate")
+    return "; ".join(why) or None
+
+
+NOTE = Column("note", "", "text", terminal=False)  # why a row's numbers are null
 
 
 def prices_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
@@ -83,7 +92,7 @@ def prices_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
         Column("margin", "margin"),
         Column("oracle_margin", "oracle margin"),
         Column("competitive_price", f"after {a.options.rounds} rounds", "usd"),
-        Column("note", "", "text", terminal=False),
+        NOTE,
     )
     rows = [
         (
@@ -95,7 +104,11 @@ def prices_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
             a.margins[i],
             a.oracle_margins[i],
             a.competition.final_price[i],
-            _reach_note(a.market[i], a.arbitrageur[i]),
+            _reach_note(
+                a.market[i],
+                a.arbitrageur[i],
+                [p for p, x in zip(a.providers, a.provider_prices[:, i], strict=True) if not np.isfinite(x)],
+            ),
         )
         for i, r in zip(idx, labels, strict=True)
     ]
@@ -111,7 +124,7 @@ def search_table(a: Analysis) -> Table:
 
 def _shares_rows(s: Shares, idx: np.ndarray, labels: np.ndarray) -> list[tuple]:
     return [
-        (float(r), name, s.without[k, i], s.with_arbitrage[k, i])
+        (float(r), name, s.without[k, i], s.with_arbitrage[k, i], _reach_note(s.market[i], 0.0))
         for i, r in zip(idx, labels, strict=True)
         for k, name in enumerate(s.names)
     ]
@@ -125,6 +138,7 @@ def shares_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
         Column("who", "who", "model"),
         Column("share_without_arbitrage", "without arbitrage"),
         Column("share_with_arbitrage", "with arbitrage"),
+        NOTE,
     )
     return table_of(
         "shares",
@@ -221,9 +235,17 @@ def per_rate_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
         Column("margin", "margin"),
         Column("arbitrageur_price", "arbitrageur", "usd"),
         Column("single_allocation_margin", "single best"),
+        NOTE,
     )
     rows = [
-        (float(r), *a.search.allocations[choice[i]], a.margins[i], a.arbitrageur[i], a.search.best_margins[i])
+        (
+            float(r),
+            *a.search.allocations[choice[i]],
+            a.margins[i],
+            a.arbitrageur[i],
+            a.search.best_margins[i],
+            _reach_note(a.market[i], a.arbitrageur[i]),
+        )
         for i, r in zip(idx, labels, strict=True)
     ]
     return table_of(
@@ -247,9 +269,18 @@ def verification_table(a: Analysis, rates: np.ndarray | None = None) -> Table:
         Column("market_correct_rate", "market correct", "rate"),
         Column("margin_no_refund", "margin, no refund"),
         Column("margin_full_refund", "margin, full refund"),
+        NOTE,
     )
     rows = [
-        (float(r), v.correct[i], v.false_sale[i], v.market_correct[i], v.margin_none[i], v.margin_full[i])
+        (
+            float(r),
+            v.correct[i],
+            v.false_sale[i],
+            v.market_correct[i],
+            v.margin_none[i],
+            v.margin_full[i],
+            _reach_note(a.market[i], a.arbitrageur[i]),
+        )
         for i, r in zip(idx, labels, strict=True)
     ]
     caption = "false sales: the share of sold solutions that are wrong (verified, but hidden tests fail)"
@@ -267,9 +298,10 @@ def verification_cost_table(a: Analysis, rates: np.ndarray | None = None) -> Tab
         Column("margin_with_verification", "margin, paid checks"),
         Column("margin_same_strategy", "same strategy, paid"),
         Column("arbitrageur_price_with_verification", "arbitrageur, paid", "usd"),
+        NOTE,
     )
     rows = [
-        (float(r), a.margins[i], cv.margins[i], cv.same_strategy[i], cv.price[i])
+        (float(r), a.margins[i], cv.margins[i], cv.same_strategy[i], cv.price[i], _reach_note(a.market[i], cv.price[i]))
         for i, r in zip(idx, labels, strict=True)
     ]
     caption = f"verification cost: {cv.source}; paid checks re-search the thresholds knowing the cost"

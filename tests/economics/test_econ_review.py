@@ -119,3 +119,42 @@ def test_log_price_axis_labels_do_not_overlap(span):
         assert len(shown) >= 2
         assert _overlaps(shown, fig.canvas.get_renderer()) == []
         plt.close(fig)
+
+
+def _bare_nulls(rows: list[dict], where: str) -> list[str]:
+    """Null numbers of table rows without a reason in the row (thresholds: the document's thresholds_note)."""
+    return [
+        f"{where}[{i}].{k}"
+        for i, r in enumerate(rows)
+        for k, v in r.items()
+        if v is None and k != "note" and not k.startswith("threshold_") and not r.get("note")
+    ]
+
+
+def test_every_null_in_a_json_table_row_has_its_reason(tmp_path):
+    """At a rate the market cannot reach (and one a provider cannot), the per-rate, verification,
+    verification-cost, shares and prices rows held nulls with no reason beside them."""
+    import json
+
+    from harness.bank import Bank, BankEntry
+
+    rng = np.random.default_rng(4)
+    entries: dict[str, dict[str, BankEntry]] = {"cheap": {}, "dear": {}}
+    for i in range(40):
+        for m, k, p in (("cheap", 0.002, 0.06), ("dear", 0.03, 0.7)):
+            v = tuple(int(x) for x in rng.random(4) < (p if i >= 8 else 0.0))
+            entries[m][f"t{i}"] = BankEntry(k, v, tuple(int(x and rng.random() < 0.8) for x in v), 1.5)
+    Bank(entries).write_jsonl(tmp_path / "bank")
+    code, out, err = _main(
+        ["analyze", "--bank", str(tmp_path / "bank"), "--per-rate", "--verify-cost", "0.001", "--rates", "0.4:0.95"]
+        + ["--rate-points", "12", "--report-rates", "0.4,0.95", "--rounds", "2", "--json"]
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["rates"][-1]["market_price"] is None  # 0.95 is above the frontier (0.8)
+    assert data["rates"][0]["price_cheap"] is None  # and 0.4 is above the cheap model's
+    bare = _bare_nulls(data["rates"], "rates") + _bare_nulls(data["shares"], "shares")
+    bare += _bare_nulls(data["per_rate_allocations"], "per_rate_allocations")
+    bare += _bare_nulls(data["verification"]["rates"], "verification.rates")
+    bare += _bare_nulls(data["verification_cost"]["rates"], "verification_cost.rates")
+    assert bare == [], bare
