@@ -67,11 +67,13 @@ class AnalysisOptions:
 
     @property
     def protocol(self) -> FitProtocol:
-        """How robust fits observe, pay and score: each side on its own frontier unless rates are given."""
+        """How robust fits observe, pay and score: each side on its own frontier unless rates are given
+        (``--fit-rates``/``--eval-rates``, else ``--rates LO:HI`` as the rest of the analysis)."""
         lo = f"{self.rate_lo:g}"
+        hi = "top" if self.rate_hi is None else f"{self.rate_hi:g}"
         return FitProtocol(
-            self.fit_rates or RateSpec.parse(f"{lo}:top", 100, "--fit-rates"),
-            self.eval_rates or RateSpec.parse(f"{lo}:top", self.rate_points, "--eval-rates"),
+            self.fit_rates or RateSpec.parse(f"{lo}:{hi}", 100, "--fit-rates"),
+            self.eval_rates or RateSpec.parse(f"{lo}:{hi}", self.rate_points, "--eval-rates"),
             self.fit_cap,
             self.fit_charge,
         )

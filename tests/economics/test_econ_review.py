@@ -158,3 +158,19 @@ def test_every_null_in_a_json_table_row_has_its_reason(tmp_path):
     bare += _bare_nulls(data["verification"]["rates"], "verification.rates")
     bare += _bare_nulls(data["verification_cost"]["rates"], "verification_cost.rates")
     assert bare == [], bare
+
+
+def test_robust_fits_keep_the_rates_asked_for():
+    """--rates 0.3:0.5 with --split evaluated the held-out side on 0.3 up to its own frontier (0.98 here):
+    the HI of --rates was dropped for the robust fits while the rest of the analysis used it."""
+    mx = _market(60, seed=2)
+    opts = AnalysisOptions(
+        rate_lo=0.2, rate_hi=0.4, rate_points=10, split="regex:^t[2-3][0-9]$", bootstraps=2, rounds=1
+    )
+    a = analyze_matrix(mx, opts)
+    assert a.targets[-1] == pytest.approx(0.4)
+    (r,) = a.robust
+    assert r.targets[0] == pytest.approx(0.2) and r.targets[-1] == pytest.approx(0.4)
+    # without HI each side keeps its own frontier
+    (r,) = analyze_matrix(mx, AnalysisOptions(rate_lo=0.2, split=opts.split, bootstraps=2, rounds=1)).robust
+    assert r.targets[-1] > 0.4
