@@ -37,6 +37,13 @@ from harness.testing.fakeserver import FakeServer
 QUOTE = Quote("per_task", 0.5, 1.0, 1.0, {})
 
 
+@pytest.fixture(autouse=True)
+def _own_registry(monkeypatch) -> None:
+    """Bank files are read through the process-wide registry: each test loads its own (with the plugins its
+    environment allows) and gives the process's back after."""
+    monkeypatch.setattr("harness.registry._cache", None)
+
+
 def _serve(bank: Bank, stages: list[list[Any]], budget: float, seed: int = 0):
     s = CascadeStrategy()
     models = tuple(m for m, _ in stages)
@@ -322,7 +329,6 @@ def test_an_unusable_out_folder_is_refused_before_the_run_and_a_late_failure_sti
     from harness.cli.app import main
 
     monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "0")  # the math domain
-    monkeypatch.setattr("harness.registry._cache", None)  # loaded with it (the process's is given back after)
     synthetic_bank(tasks=10).write_jsonl(tmp_path / "bank")
     (tmp_path / "harness.toml").write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n')
     (tmp_path / "taken").write_text("a file, not a folder")
