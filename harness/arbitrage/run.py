@@ -126,6 +126,9 @@ class Runner:
         self.config, self.registry, self.store, self.o, self.plan = config, registry, store, options, plan
         _check(options)
         registry.domain(options.domain)  # an unknown domain is one line, replayed or not
+        if options.replay is None:  # live: every model it may buy or price is configured, before any is paid
+            for m in dict.fromkeys([*options.models, *options.providers]):
+                config.model(m)
         self.factory = registry.strategy(options.strategy)
         self.on_task: Callable[[TaskRecord], None] | None = None
         self.on_stopping: Callable[[int], None] | None = None

@@ -77,8 +77,8 @@ def _market_bank(path: Path, tasks: int = 4) -> Path:
     return path
 
 
-def _live(server: FakeServer, tmp_path: Path, models: dict[str, dict[str, Any]], toy: dict[str, Any], **kw: Any):
-    cfg = config_for(server, tmp_path / "store.sqlite", models, toy)
+def _live(server: FakeServer, tmp_path: Path, configured: dict[str, dict[str, Any]], toy: dict[str, Any], **kw: Any):
+    cfg = config_for(server, tmp_path / "store.sqlite", configured, toy)
     registry = load_plugins(extra=[("toy", toy_domain)])
     store = Store(cfg.store_path)
     plan = BankPlan(False, tasks=4, attempts=1, collect=lambda o, why: {})
@@ -182,6 +182,7 @@ def test_a_replay_reports_the_hidden_correctness_of_what_it_sold() -> None:
         ({"concurrency": 0}, "--concurrency must be"),
         ({"domain": "nope"}, "unknown domain 'nope'"),
         ({"strategy": "robust", "fit_domains": ("toy",)}, "is the domain the run serves"),
+        ({"models": ("cheap", "nope")}, "unknown model 'nope'"),
     ],
 )
 def test_bad_input_is_refused_before_any_bank_is_collected(tmp_path: Path, option, message) -> None:
