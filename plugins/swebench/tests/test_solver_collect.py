@@ -113,7 +113,9 @@ def test_collect_records_verified_attempts_of_both_models(harness_fake_server, t
 def test_default_configuration_collects_with_both_local_models(tmp_path: Path) -> None:
     """The default models, market and [domains.swebench] table, offline, one instance, one attempt per local
     model, with short replies (``max_tokens``/``step_limit``) so it stays near a minute."""
-    config, store = write_config(tmp_path, DEFAULT["models"], solver_options={"max_tokens": 160, "step_limit": 1})
+    # a generous timeout_s: on a machine other jobs load, the 1.5B took over the default 300 s for a reply
+    models = {name: {**table, "timeout_s": 900} for name, table in DEFAULT["models"].items()}
+    config, store = write_config(tmp_path, models, solver_options={"max_tokens": 64, "step_limit": 1})
     res = collect(config, "--attempts", "1", timeout=900)
     assert res.returncode == 0, res.stderr[-2000:]
     rows = attempts(store)
