@@ -59,9 +59,10 @@ class CascadeStrategy:
             raise HarnessError(f"strategy {self.name!r} has no stage with a positive threshold")
         self.stages = tuple(stages)
 
-    def stage_budgets(self) -> list[tuple[str, float]]:
-        """Each stage's model and the dollars it may spend on one task, under the per-task budget."""
-        out, left = [], self.budget_usd
+    def stage_budgets(self, budget_usd: float | None = None) -> list[tuple[str, float]]:
+        """Each stage's model and the dollars it may spend on one task, under the per-task budget (this
+        strategy's, or ``budget_usd``)."""
+        out, left = [], self.budget_usd if budget_usd is None else budget_usd
         for s in self.stages:
             usd = max(min(s.threshold_usd, left), 0.0)
             out.append((s.model, usd))

@@ -310,6 +310,8 @@ class Runner:
                 strategy.budget_usd = cheap + need
         elif isinstance(strategy, CascadeStrategy) and (own := market.cascade_rate(strategy.stage_budgets())):
             rate = min(own, market.top_rate(strategy.budget_usd))  # what it delivers, as far as the market prices
+            if rate < own:  # it would deliver more than the market sells: serve at the budget that reaches it
+                strategy.budget_usd = _budget_for(strategy, market, rate)
         elif isinstance(strategy, CascadeStrategy) and any(m in market.providers for m, _ in strategy.stage_budgets()):
             # each stage alone buys that provider's service with its budget: the cascade reaches at least that
             rate = max(market.rate(m, usd) for m, usd in strategy.stage_budgets() if m in market.providers)
@@ -340,6 +342,19 @@ class Runner:
         if not tasks:
             raise HarnessError(f"no task to serve on {self.o.domain!r}: check --limit/--tasks and the domain's source")
         return tasks
+
+
+def _budget_for(strategy: CascadeStrategy, market: Market, rate: float, steps: int = 60) -> float:
+    """The smallest per-task budget at which the cascade reaches ``rate`` on the market bank (bisection:
+    its solve rate only grows with the budget); the market then prices what it delivers, as analyze does."""
+    lo, hi = 0.0, strategy.budget_usd
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        if (market.cascade_rate(strategy.stage_budgets(mid)) or 0.0) >= rate - 1e-12:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def _check(o: RunOptions) -> None:
