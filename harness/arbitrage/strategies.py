@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.arbitrage.cascade import CascadeStrategy, parse_stages
 from harness.arbitrage.fitting import Fit, fit_cascade
-from harness.bank import Bank, BankEntry
+from harness.bank import Bank, BankEntry, exact_mean
 from harness.errors import HarnessError
 from harness.hookspecs import hookimpl
 from harness.types import Buy, FitContext, Outcome, Stage, TaskHistory
@@ -96,9 +96,12 @@ class Robust(CascadeStrategy):
 class Adaptive(Robust):
     """Starts from the robust thresholds and learns the new domain while it trades.
 
-    Every ``explore_every``-th task is an exploration task: one attempt of every model is bought (cheapest
-    first, whatever the first verified one), so the run collects an unbiased bank of its own (a cascade's
-    own purchases are censored: the expensive model is only seen where the cheap one failed). After every
+    Every ``explore_every``-th task (default 20) is an exploration task: whatever sells first, each cheaper
+    model is bought until it has spent half again its stage's threshold (at most half the budget), and
+    the last model
+    ``explore_attempts`` times (default 1) within the rest, so the run collects
+    an unbiased bank of its own (a cascade's own purchases are censored: the expensive model is only seen
+    where the cheap one failed), with repeated attempts so that retrying a model is valued. After every
     ``refit_every`` exploration tasks the thresholds are refitted on that bank, priced against the market:
     providers the run does not buy are seen through the market bank's attempts on the same tasks.
     ``history`` records each refit (tasks seen, stages, fitted margin) for the summary.
@@ -110,16 +113,20 @@ class Adaptive(Robust):
     def fit(self, context: FitContext) -> None:
         super().fit(context)
         self.context = context
-        self.explore_every = int(context.options.get("explore_every", 3))
+        self.explore_every = int(context.options.get("explore_every", 20))
         self.refit_every = int(context.options.get("refit_every", 4))
-        if self.explore_every < 1 or self.refit_every < 1:
-            raise HarnessError("strategy 'adaptive': explore_every and refit_every must be at least 1")
-        self.own: dict[str, dict[str, BankEntry]] = {m: {} for m in context.models}
+        self.explore_attempts = int(context.options.get("explore_attempts", 1))
+        if min(self.explore_every, self.refit_every, self.explore_attempts) < 1:
+            raise HarnessError(
+                "strategy 'adaptive': explore_every, refit_every and explore_attempts must be at least 1"
+            )
+        self.own: dict[str, dict[str, list[Outcome]]] = {m: {} for m in context.models}
         self.served = 0
         self.history: list[dict[str, Any]] = [
             {"tasks": 0, "served": 0, "stages": self.describe(), "fitted_margin": None}
         ]
         self._exploring: set[str] = set()
+        self._done: set[str] = set()  # exploration tasks finished with attempts of every model
 
     def next_buy(self, history: TaskHistory) -> Buy | None:
         if not history.outcomes:
@@ -128,46 +135,85 @@ class Adaptive(Robust):
                 self._exploring.add(history.task.id)
         if history.task.id not in self._exploring:
             return super().next_buy(history)
-        left = self.budget_usd - history.spent()
-        for m in self.context.models:
-            if history.count(m) == 0 and left > 0:
-                return Buy(m, left)
+        models = self.context.models
+        for i, m in enumerate(models):
+            cut = any(o.truncated for o in history.outcomes if o.model == m)
+            if i < len(models) - 1:  # a cheaper model: half again what its stage may spend (room to learn more)
+                left = min(1.5 * self._threshold(m), self.budget_usd / 2) - history.spent(m)
+                if left > 0 and not cut:
+                    return Buy(m, left)
+            elif history.count(m) < self.explore_attempts and not cut:  # the last: a few attempts, the rest
+                left = self.budget_usd - history.spent()
+                if left > 0:
+                    return Buy(m, left)
+        if not self._counted(history.task.id):
+            self._done.add(history.task.id)
+            if len(self._done) % self.refit_every == 0:
+                self._refit(len(self._done))
         return None
+
+    def _threshold(self, model: str) -> float:
+        """The current dollar threshold of ``model``'s stage (a skipped model: the smallest stage's)."""
+        for s in self.stages:
+            if s.model == model:
+                return s.threshold_usd
+        finite = [s.threshold_usd for s in self.stages if s.threshold_usd < float("inf")]
+        return min(finite) if finite else self.budget_usd / 10
 
     def observe(self, history: TaskHistory, outcome: Outcome) -> None:
         tid = history.task.id
-        if tid not in self._exploring or outcome.truncated:
-            return
-        self.own[outcome.model][tid] = BankEntry(outcome.cost_usd, (int(outcome.verified),))
-        if all(tid in self.own[m] for m in self.context.models):
-            done = sum(1 for t in self._exploring if all(t in self.own[m] for m in self.context.models))
-            if done % self.refit_every == 0:
-                self._refit(done)
+        if tid in self._exploring and not outcome.truncated:
+            self.own[outcome.model].setdefault(tid, []).append(outcome)
 
-    def _refit_bank(self) -> Bank:
-        """The run's own exploration attempts, and the market bank's of the providers it does not buy."""
-        entries: dict[str, dict[str, BankEntry]] = {m: dict(e) for m, e in self.own.items()}
+    def _counted(self, task_id: str) -> bool:
+        return task_id in self._done or not all(task_id in self.own[m] for m in self.context.models)
+
+    def _refit_bank(self) -> tuple[Bank, tuple[str, ...], tuple[str, ...]]:
+        """The bank a refit learns from, its cascade columns and its provider columns.
+
+        The cascade's models are seen through the run's own exploration attempts (columns ``<m> (run)``);
+        the market they are priced against is the market bank's providers on the same tasks where it has
+        them all (the exploration's few attempts of a model would misprice it as a seller), else the
+        exploration's own attempts.
+        """
+        own = {
+            f"{m} (run)": {
+                t: BankEntry(exact_mean(o.cost_usd for o in seen), tuple(int(o.verified) for o in seen))
+                for t, seen in tasks.items()
+                if t in self._done
+            }
+            for m, tasks in self.own.items()
+        }
+        cascade = tuple(f"{m} (run)" for m in self.context.models)
         market = self.context.market_bank
-        explored = entries[self.context.models[0]]
+        priced = market is not None and all(
+            p in market.entries and self._done <= set(market.entries[p]) for p in self.context.providers
+        )
+        if priced:
+            own.update({p: {t: market.entries[p][t] for t in self._done} for p in self.context.providers})
+            return Bank(own), cascade, tuple(self.context.providers)
         for p in self.context.providers:
-            if p not in entries and market is not None and p in market.entries:
-                entries[p] = {t: e for t, e in market.entries[p].items() if t in explored}
-        return Bank(entries)
+            if p not in self.context.models:
+                raise HarnessError(f"strategy 'adaptive': no attempts of provider {p!r} on the explored tasks")
+        return Bank(own), cascade, tuple(f"{p} (run)" for p in self.context.providers)
 
     def _refit(self, tasks: int) -> None:
-        bank = self._refit_bank()
         try:
+            bank, cascade, providers = self._refit_bank()
             fitted = fit_cascade(
                 [("run", bank)],
-                self.context.models,
-                self.context.providers,
+                cascade,
+                providers,
                 self.budget_usd,
                 seed=self.context.seed,
                 base=self.context.analysis,
             )
         except HarnessError:
             return  # too little yet (e.g. no provider reaches a rate): keep the current thresholds
-        self.use(fitted.stages)
+        if not fitted.mean_margin > 0:
+            return  # no allocation earns anything on what was seen: no reason to change
+        names = dict(zip(cascade, self.context.models, strict=True))
+        self.use(tuple(Stage(names[s.model], s.threshold_usd) for s in fitted.stages))
         self.history.append(
             {"tasks": tasks, "served": self.served, "stages": self.describe(), "fitted_margin": fitted.mean_margin}
         )

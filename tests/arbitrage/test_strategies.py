@@ -120,27 +120,37 @@ def test_oracle_buys_only_the_cheapest_verified_attempt(synth) -> None:
 
 
 def test_adaptive_explores_and_refits(synth) -> None:
+    import asyncio
+
+    from harness.arbitrage.buyers import ReplayBuyer
+    from harness.arbitrage.loop import RunLoop
+    from harness.arbitrage.market import Market
+
+    models = ("cheap", "strong")
     a = Adaptive()
-    ctx = FitContext(
-        models=("cheap", "strong"),
-        providers=("cheap", "strong"),
-        budget_usd=1.0,
-        fit_banks={"other": synth},
-        options={"explore_every": 2, "refit_every": 3},
+    a.fit(
+        FitContext(
+            models=models,
+            providers=models,
+            budget_usd=1.0,
+            fit_banks={"other": synthetic_bank(200, seed=5)},
+            market_bank=synth,
+            options={"explore_every": 2, "refit_every": 3},
+        )
     )
-    a.fit(ctx)
-    replay = ReplayProvider(synth, seed=1)
-    explored = 0
-    for tid in list(synth.tasks("cheap"))[:40]:
-        h = TaskHistory(Task(tid))
-        while (buy := a.next_buy(h)) is not None:
-            got = replay.next_attempt(tid, buy.model)
-            out = Outcome(buy.model, min(got.cost_usd, buy.limit_usd), got.passed)
-            h.outcomes.append(out)
-            a.observe(h, out)
-        if tid in a._exploring:
-            explored += 1
-            assert {o.model for o in h.outcomes} == {"cheap", "strong"}  # every model, even after a sale
-    assert explored == 20
-    assert [r["tasks"] for r in a.history] == [0, 3, 6, 9, 12, 15, 18]  # a refit after every 3 explorations
-    assert all(r["stages"] for r in a.history)
+    start = a.stages
+    quote = Market(synth, models, 1.0).quote("per_task", 0.9, 1.0, 0.0)
+    tasks = [Task(t) for t in sorted(synth.tasks("cheap"))[:60]]
+    ledger = asyncio.run(RunLoop(a, ReplayBuyer(ReplayProvider(synth, seed=1)), quote, models).serve(tasks))
+    explored = [r for r in ledger.records if r.task_id in a._exploring]
+    assert len(explored) == 30
+    assert all(
+        r.attempts.get("cheap", 0) >= 1 and r.attempts.get("strong", 0) == 1 for r in explored
+    )  # even after a sale
+    refits = a.history[1:]
+    assert refits and all(r["fitted_margin"] > 0 for r in refits)  # only a fit that earns something is adopted
+    assert [r["tasks"] % 3 for r in refits] == [0] * len(refits) and refits[-1]["served"] <= 60
+    assert a.stages != start or len(refits) > 1
+    bank, cascade, providers = a._refit_bank()
+    assert cascade == ("cheap (run)", "strong (run)") and providers == models  # priced against the market bank
+    assert all(bank.entries["strong"][t] == synth.entries["strong"][t] for t in bank.tasks("strong"))
