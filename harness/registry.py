@@ -303,12 +303,13 @@ def load_plugins(extra: list[tuple[str, Any]] | None = None) -> Registry:
     return Registry(pm, infos)
 
 
-_cache: Registry | None = None
+_cache: dict[tuple[str, str], Registry] = {}
 
 
 def get_registry(refresh: bool = False) -> Registry:
-    """The process-wide registry, loaded once."""
-    global _cache
-    if _cache is None or refresh:
-        _cache = load_plugins()
-    return _cache
+    """The process-wide registry, loaded once per setting of the environment switches (a process that
+    changes ``HARNESS_DISABLE_PLUGINS`` or ``HARNESS_BLOCK_PLUGINS`` gets the plugins they now say)."""
+    key = (os.environ.get("HARNESS_DISABLE_PLUGINS", ""), os.environ.get("HARNESS_BLOCK_PLUGINS", ""))
+    if refresh or key not in _cache:
+        _cache[key] = load_plugins()
+    return _cache[key]

@@ -41,7 +41,7 @@ QUOTE = Quote("per_task", 0.5, 1.0, 1.0, {})
 def _own_registry(monkeypatch) -> None:
     """Bank files are read through the process-wide registry: each test loads its own (with the plugins its
     environment allows) and gives the process's back after."""
-    monkeypatch.setattr("harness.registry._cache", None)
+    monkeypatch.setattr("harness.registry._cache", {})
 
 
 def _serve(bank: Bank, stages: list[list[Any]], budget: float, seed: int = 0):

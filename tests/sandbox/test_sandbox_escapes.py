@@ -96,12 +96,16 @@ def test_project_home_and_harness_state_are_invisible(iso, tmp_path):
     )
     r = run_sandboxed([python_for(iso), "-S", "-c", code, *targets], isolation=iso, limits=SHORT)
     assert r.ok, r.stderr
-    route = os.path.realpath(sys.prefix)  # the interpreter's own tree is the one thing under a home
+    # the interpreter's own tree (a virtual environment's base interpreter too) is the one thing under a home
+    routes = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}
     for line in r.stdout.splitlines():
         path, _, seen = line.partition(" ")
         if seen not in ("False", "[]"):  # absent, or an empty directory the sandbox made
             entries = eval(seen)
-            assert route.startswith(path + "/") and all(route.startswith(f"{path}/{e}") for e in entries), line
+            assert any(
+                route.startswith(path + "/") and all(route.startswith(f"{path}/{e}") for e in entries)
+                for route in routes
+            ), line
 
 
 @pytest.mark.parametrize("iso", PRIVATE_FS)
