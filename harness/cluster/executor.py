@@ -36,7 +36,9 @@ from harness.types import Candidate, DomainSetup, Task, Verdict
 
 HOSTS_PER_NODE = 2
 #: Times a solve whose worker died before it made any call is started again on another host.
-SOLVE_RETRIES = 3
+SOLVE_RETRIES = 5
+#: Seconds before the first re-run of a lost solve, doubled at each further one (Ray restarts dead hosts).
+RESTART_WAIT_S = 0.5
 #: Times Ray re-runs a verification whose worker died.
 VERIFY_RETRIES = 3
 POLL_WAIT_S = 1.0
@@ -155,10 +157,11 @@ class RayExecutor:
                 await self._settle(key)
                 if client.totals.calls == 0 and client.outcome() is None and round_ < SOLVE_RETRIES:
                     self.retried += 1  # no call was made for it: nothing was paid, run it again
+                    await asyncio.sleep(RESTART_WAIT_S * 2**round_)  # a host Ray restarts takes a moment
                     continue
                 self.lost += 1
                 error = WorkerLost(f"the Ray worker running this solve died ({type(exc).__name__})")
-                _decides(client, CallFailure("worker_lost", error, billed=client.totals.calls > 0))
+                client.fail(CallFailure("worker_lost", error, billed=client.totals.calls > 0))
                 raise error from None
             finally:
                 self.load[i] -= 1
@@ -233,13 +236,6 @@ class RayExecutor:
             return Checked(Verdict("error", error_kind="verifier_crashed", detail=detail))
         finally:
             self.verifying.discard(ref)
-
-
-def _decides(client: MeteredClient, failure: CallFailure) -> None:
-    """Make ``failure`` the one that decides the attempt, as a failed last call would (the pipeline reads
-    ``client.outcome()``): the record is then an ``error`` of its kind, with the client's totals."""
-    client._failures.append(failure)  # the metering has no public way to add one
-    client._last_failed = True
 
 
 def _lost_errors() -> tuple[type[BaseException], ...]:

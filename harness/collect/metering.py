@@ -295,6 +295,12 @@ class MeteredClient:
                     return f
         return self._failures[-1] if self._last_failed and self._failures else None
 
+    def fail(self, failure: CallFailure) -> None:
+        """Make ``failure`` decide the attempt, as a failed last call would (an executor that lost the worker
+        running the solve records it so: the attempt is then an ``error`` of its kind, with its totals)."""
+        self._failures.append(failure)
+        self._last_failed = True
+
     def _refuse(self, exc: BaseException, kind: str) -> BaseException:
         self._failures.append(CallFailure(kind, exc))
         return exc
